@@ -1,0 +1,42 @@
+# The two commands: `make run` and `make test`. Everything else is a helper they call.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+# The embedding model is loaded from its pip package; nothing may reach a model hub.
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: install run stop test lint bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements/base.txt requirements/dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements/dev.txt
+	touch $@
+
+run: install
+	$(PY) -m trendsite.embedded up
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(PY) manage.py bootstrap_local
+	@echo "trendsite: http://127.0.0.1:8000/admin/  (Ctrl-C stops; 'make stop' stops PostgreSQL and Redis)"
+	DEBUG=1 WEB_BIND=127.0.0.1:8000 $(VENV)/bin/honcho start -f Procfile web worker beat
+
+stop: install
+	$(PY) -m trendsite.embedded down
+
+test: install
+	$(PY) -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+bench: install
+	$(PY) -m tests.bench
+
+clean: stop
+	rm -rf .data staticfiles

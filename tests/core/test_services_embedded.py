@@ -1,0 +1,87 @@
+"""The embedded PostgreSQL has pgvector; the embedded Redis is a safe broker and a working cache."""
+
+import time
+
+import pytest
+from django.core.cache import cache
+from django.db import connection, models
+from django_redis import get_redis_connection
+from pgvector.django import CosineDistance, HnswIndex, VectorField
+
+from trendsite import embedded
+
+pytestmark = pytest.mark.django_db
+
+
+class Probe(models.Model):
+    embedding = VectorField(dimensions=384)
+
+    class Meta:
+        app_label = "core"
+        indexes = [
+            HnswIndex(name="probe_embedding_hnsw", fields=["embedding"], opclasses=["vector_cosine_ops"]),
+        ]
+
+
+@pytest.fixture
+def probe_table():
+    with connection.schema_editor() as editor:
+        editor.create_model(Probe)
+    yield Probe
+    with connection.schema_editor() as editor:
+        editor.delete_model(Probe)
+
+
+def _unit(index: int, dims: int = 384) -> list[float]:
+    vector = [0.0] * dims
+    vector[index] = 1.0
+    return vector
+
+
+def test_vector_extension_is_installed_at_0_8_5():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT extversion FROM pg_extension WHERE extname = 'vector'")
+        (version,) = cursor.fetchone()
+    assert version == "0.8.5"
+
+
+def test_vector_field_round_trips_384_dimensions(probe_table):
+    values = [i / 1000 for i in range(384)]
+    row = probe_table.objects.create(embedding=values)
+    loaded = probe_table.objects.get(pk=row.pk).embedding
+    assert len(loaded) == 384
+    assert loaded == pytest.approx(values, abs=1e-6)
+
+
+def test_hnsw_cosine_query_returns_nearest_row(probe_table):
+    rows = [probe_table.objects.create(embedding=_unit(i)) for i in range(20)]
+    query = _unit(7)
+    query[8] = 0.3  # closest to row 7, second closest to row 8
+    nearest = probe_table.objects.order_by(CosineDistance("embedding", query))[:2]
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # small table: make the planner show the index
+        plan = nearest.explain()
+        assert [n.pk for n in nearest] == [rows[7].pk, rows[8].pk]
+    assert "probe_embedding_hnsw" in plan
+
+
+def test_cache_set_get_and_expire():
+    cache.set("greeting", {"hello": "world"}, timeout=1)
+    assert cache.get("greeting") == {"hello": "world"}
+    assert 0 < cache.ttl("greeting") <= 1
+    time.sleep(1.2)
+    assert cache.get("greeting") is None
+
+
+def test_embedded_redis_never_evicts():
+    policy = get_redis_connection("default").config_get("maxmemory-policy")
+    assert policy == {"maxmemory-policy": "noeviction"}
+
+
+def test_throwaway_services_stop_and_leave_no_process():
+    with embedded.throwaway() as services:
+        data_dir = embedded.Path(services.data_dir)
+        assert embedded.status(data_dir) == {"postgresql": True, "redis": True}
+        assert embedded.discover(data_dir) == services
+    assert embedded.status(data_dir) == {"postgresql": False, "redis": False}
+    assert not data_dir.exists()
