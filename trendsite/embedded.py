@@ -243,7 +243,10 @@ def discover(data_dir: Path = DEFAULT_DATA_DIR) -> Services | None:
     state = data_dir / STATE_FILE
     if not state.exists() or _redis_pid(data_dir) is None or not _pg_running(data_dir):
         return None
-    return Services(**json.loads(state.read_text()))
+    try:
+        return Services(**json.loads(state.read_text()))
+    except (TypeError, ValueError):  # written by an older version: `up` rewrites it
+        return None
 
 
 def status(data_dir: Path = DEFAULT_DATA_DIR) -> dict[str, bool]:
