@@ -23,7 +23,7 @@ run: install
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py bootstrap_local
 	@echo "trendsite: http://127.0.0.1:8000/admin/  (Ctrl-C stops; 'make stop' stops PostgreSQL and Redis)"
-	DEBUG=1 WEB_BIND=127.0.0.1:8000 $(VENV)/bin/honcho start -f Procfile web worker beat
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" DEBUG=1 WEB_BIND=127.0.0.1:8000 honcho start -f Procfile web worker beat
 
 stop: install
 	$(PY) -m trendsite.embedded down
