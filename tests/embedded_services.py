@@ -11,6 +11,10 @@ import os
 
 import pytest
 
+# Before importing trendsite: its celery module would otherwise set the base settings as the default,
+# and an environment variable outranks pytest-django's ini setting.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "trendsite.settings.test")
+
 from trendsite import embedded
 
 _stack = contextlib.ExitStack()
