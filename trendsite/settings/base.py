@@ -210,3 +210,41 @@ if SENTRY_DSN:
     from trendsite.sentry import sentry_init
 
     sentry_init(dsn=SENTRY_DSN, traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE)
+
+# ---------------------------------------------------------------- pipeline (apps/trends, README "Ranking and lifecycle")
+PIPELINE_BATCH_SIZE = typed("int", "PIPELINE_BATCH_SIZE", default=256)
+PIPELINE_DEDUP_WINDOW_HOURS = typed("float", "PIPELINE_DEDUP_WINDOW_HOURS", default=72.0)
+PIPELINE_NEAR_DUP_THRESHOLD = typed("float", "PIPELINE_NEAR_DUP_THRESHOLD", default=0.95)
+PIPELINE_TOPIC_JOIN_THRESHOLD = typed("float", "PIPELINE_TOPIC_JOIN_THRESHOLD", default=0.45)
+PIPELINE_TOPIC_MERGE_THRESHOLD = typed("float", "PIPELINE_TOPIC_MERGE_THRESHOLD", default=0.50)
+# Topics of at most this many items merge at a lower bar: a stray first headline should not found a story.
+PIPELINE_TOPIC_SMALL_SIZE = typed("int", "PIPELINE_TOPIC_SMALL_SIZE", default=2)
+PIPELINE_TOPIC_SMALL_MERGE_THRESHOLD = typed("float", "PIPELINE_TOPIC_SMALL_MERGE_THRESHOLD", default=0.42)
+PIPELINE_TOPIC_ACTIVE_HOURS = typed("float", "PIPELINE_TOPIC_ACTIVE_HOURS", default=72.0)
+PIPELINE_LANGUAGES = typed(
+    "list", "PIPELINE_LANGUAGES", default=["en", "de", "fr", "es", "it", "pt", "nl", "ru", "zh", "ja", "ar", "he"]
+)
+RANK_HALF_LIFE_HOURS = typed("float", "RANK_HALF_LIFE_HOURS", default=6.0)
+RANK_RECENT_HOURS = typed("float", "RANK_RECENT_HOURS", default=1.0)
+RANK_BASELINE_HOURS = typed("float", "RANK_BASELINE_HOURS", default=24.0)
+TREND_MIN_ITEMS = typed("int", "TREND_MIN_ITEMS", default=3)
+LIFECYCLE_VIRAL_VELOCITY = typed("float", "LIFECYCLE_VIRAL_VELOCITY", default=3.0)
+LIFECYCLE_VIRAL_MIN_RECENT = typed("int", "LIFECYCLE_VIRAL_MIN_RECENT", default=4)
+LIFECYCLE_SUSTAINED_VELOCITY = typed("float", "LIFECYCLE_SUSTAINED_VELOCITY", default=1.5)
+LIFECYCLE_DECLINE_RATIO = typed("float", "LIFECYCLE_DECLINE_RATIO", default=0.5)
+LIFECYCLE_DEAD_HOURS = typed("float", "LIFECYCLE_DEAD_HOURS", default=24.0)
+LIFECYCLE_MIN_DWELL_MINUTES = typed("float", "LIFECYCLE_MIN_DWELL_MINUTES", default=30.0)
+
+# ---------------------------------------------------------------- sources
+# Outbound fetches (apps.core.http): timeouts in seconds, the body size cap, and how we introduce ourselves.
+TRENDSITE_FETCH_CONNECT_TIMEOUT = typed("float", "TRENDSITE_FETCH_CONNECT_TIMEOUT", default=5.0)
+TRENDSITE_FETCH_READ_TIMEOUT = typed("float", "TRENDSITE_FETCH_READ_TIMEOUT", default=20.0)
+TRENDSITE_FETCH_TOTAL_TIMEOUT = typed("float", "TRENDSITE_FETCH_TOTAL_TIMEOUT", default=120.0)
+TRENDSITE_FETCH_MAX_BYTES = typed("int", "TRENDSITE_FETCH_MAX_BYTES", default=10 * 1024 * 1024)
+TRENDSITE_USER_AGENT = env.str(
+    "TRENDSITE_USER_AGENT", default="trendsite/0.1 (trend-intelligence collector; +https://github.com/trendsite)"
+)
+# Unhealthy after this many consecutive failed runs; healthy again on the first success.
+TRENDSITE_SOURCE_FAILURE_THRESHOLD = typed("int", "TRENDSITE_SOURCE_FAILURE_THRESHOLD", default=3)
+# Directories a `file` source may read from (the import_items command reads any file its operator names).
+TRENDSITE_IMPORT_DIRS = typed("list", "TRENDSITE_IMPORT_DIRS", default=[str(BASE_DIR / "apps/plugins/demo")])

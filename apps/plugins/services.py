@@ -1,0 +1,212 @@
+"""Source services: collect one source (run row, ingest, health, events, backoff), schedules, operator actions."""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+from apps.core.http import FetchError
+from apps.core.models import Event
+from apps.core.services import event_emit
+from apps.plugins.collectors import collector_class
+from apps.plugins.collectors.base import CollectOutcome
+from apps.plugins.models import CollectionRun, PluginHealth, Source
+from apps.trends.ingest import IngestResult, items_ingest
+
+logger = logging.getLogger(__name__)
+
+COLLECT_TASK = "apps.plugins.tasks.source_collect"
+BACKOFF_CAP = timedelta(hours=24)
+ERROR_MAX_CHARS = 1000
+
+
+def source_backoff(*, poll_interval: int, consecutive_failures: int) -> timedelta:
+    """Delay before retrying a failing source: doubling per failure from its poll interval, ±20 % jitter so
+    many failing sources do not retry in step, never more than 24 h."""
+    base = max(poll_interval, 60) * 2 ** min(max(consecutive_failures - 1, 0), 20)
+    return min(timedelta(seconds=base * random.uniform(0.8, 1.2)), BACKOFF_CAP)
+
+
+def _health_record(
+    *, source: Source, run: CollectionRun, ok: bool, error: str, retry_after: datetime | None
+) -> PluginHealth:
+    """Update health for a finished run; call inside the transaction that finishes the run."""
+    health, _ = PluginHealth.objects.select_for_update().get_or_create(source=source)
+    was_healthy = health.is_healthy
+    now = run.finished_at
+    health.total_runs += 1
+    health.last_run_at = now
+    health.avg_duration_ms += ((run.duration_ms or 0.0) - health.avg_duration_ms) / health.total_runs
+    health.last_error = error[:ERROR_MAX_CHARS]
+    if ok:
+        health.consecutive_failures = 0
+        health.last_success_at = now
+        health.is_healthy = True
+        source.next_fetch_after = retry_after
+    else:
+        health.total_failures += 1
+        health.consecutive_failures += 1
+        health.last_failure_at = now
+        if health.consecutive_failures >= settings.TRENDSITE_SOURCE_FAILURE_THRESHOLD:
+            health.is_healthy = False
+        backoff = now + source_backoff(
+            poll_interval=source.poll_interval, consecutive_failures=health.consecutive_failures
+        )
+        source.next_fetch_after = max(backoff, retry_after) if retry_after else backoff
+    health.success_rate = (health.total_runs - health.total_failures) / health.total_runs
+    health.save()
+    Source.objects.filter(pk=source.pk).update(
+        next_fetch_after=source.next_fetch_after, etag=source.etag, last_modified=source.last_modified
+    )
+    if was_healthy and not health.is_healthy:
+        event_emit(
+            kind=Event.Kind.PLUGIN_FAILED,
+            subject=source,
+            payload={"source": source.name, "failures": health.consecutive_failures, "error": health.last_error},
+        )
+    elif not was_healthy and health.is_healthy:
+        event_emit(kind=Event.Kind.PLUGIN_RECOVERED, subject=source, payload={"source": source.name})
+    return health
+
+
+def _run_finish(
+    *,
+    source: Source,
+    run: CollectionRun,
+    started: float,
+    status: str,
+    error: str = "",
+    ingest: IngestResult | None = None,
+    retry_after: datetime | None = None,
+) -> CollectionRun:
+    run.finished_at = timezone.now()
+    run.duration_ms = (time.monotonic() - started) * 1000
+    run.status = status
+    run.error = error[: ERROR_MAX_CHARS * 4]
+    if ingest is not None:
+        run.new_count, run.duplicate_count = ingest.new, ingest.updated
+        run.skipped_count, run.skip_reasons = ingest.skipped, ingest.skip_reasons
+    run.save()
+    _health_record(
+        source=source, run=run, ok=status != CollectionRun.Status.FAILED, error=error, retry_after=retry_after
+    )
+    return run
+
+
+def source_collect(*, source: Source, trigger: str = "schedule", force: bool = False) -> CollectionRun:
+    """Collect one source now: fetch, parse, upsert, and record the run and the source's health.
+
+    Never raises for a source's failure: the error lands in the CollectionRun and PluginHealth, the source
+    backs off, and the caller moves on to the next source. Unless ``force`` (an operator asked), a source
+    whose ``next_fetch_after`` is in the future is skipped with a SKIPPED run that leaves health alone.
+    """
+    now = timezone.now()
+    if not force and source.next_fetch_after and source.next_fetch_after > now:
+        return CollectionRun.objects.create(
+            source=source,
+            started_at=now,
+            finished_at=now,
+            duration_ms=0,
+            status=CollectionRun.Status.SKIPPED,
+            trigger=trigger,
+            error=f"next fetch allowed after {source.next_fetch_after:%Y-%m-%d %H:%M:%S} UTC",
+        )
+    run = CollectionRun.objects.create(source=source, started_at=now, trigger=trigger)
+    started = time.monotonic()
+    try:
+        outcome: CollectOutcome = collector_class(source.kind)(source).collect()
+    except FetchError as exc:
+        kind = "permanent" if exc.permanent else "temporary"
+        with transaction.atomic():
+            return _run_finish(
+                source=source,
+                run=run,
+                started=started,
+                status=CollectionRun.Status.FAILED,
+                error=f"{exc.message} ({kind})",
+                retry_after=exc.retry_after,
+            )
+    except Exception as exc:  # a collector bug must fail its run, not the whole `collect --all`
+        logger.exception("collector for source %s crashed", source.name)
+        with transaction.atomic():
+            return _run_finish(
+                source=source,
+                run=run,
+                started=started,
+                status=CollectionRun.Status.FAILED,
+                error=f"{type(exc).__name__}: {exc}",
+            )
+    with transaction.atomic():
+        if outcome.not_modified:
+            return _run_finish(source=source, run=run, started=started, status=CollectionRun.Status.NOT_MODIFIED)
+        run.fetched_count = len(outcome.drafts)
+        ingest = items_ingest(source_id=source.pk, drafts=outcome.drafts)
+        if outcome.etag is not None:
+            source.etag = outcome.etag[:512]
+        if outcome.last_modified is not None:
+            source.last_modified = outcome.last_modified[:128]
+        return _run_finish(
+            source=source,
+            run=run,
+            started=started,
+            status=CollectionRun.Status.SUCCESS,
+            error="; ".join(outcome.errors),
+            ingest=ingest,
+        )
+
+
+@transaction.atomic
+def source_health_reset(*, source: Source) -> PluginHealth:
+    """Forget past failures and backoff: the source is healthy and may be fetched at once."""
+    health, _ = PluginHealth.objects.select_for_update().get_or_create(source=source)
+    was_healthy = health.is_healthy
+    health.is_healthy, health.consecutive_failures, health.last_error = True, 0, ""
+    health.save()
+    Source.objects.filter(pk=source.pk).update(next_fetch_after=None)
+    source.next_fetch_after = None
+    if not was_healthy:
+        event_emit(kind=Event.Kind.PLUGIN_RECOVERED, subject=source, payload={"source": source.name, "reset": True})
+    return health
+
+
+def source_enabled_set(*, source: Source, enabled: bool) -> Source:
+    """Enable or disable a source; its periodic task follows."""
+    source.enabled = enabled
+    source.save(update_fields=["enabled", "updated_at"])
+    return source
+
+
+def source_schedule_sync(*, source: Source) -> PeriodicTask:
+    """Create or update the source's own periodic task: every ``poll_interval`` seconds, enabled with it.
+
+    Called on every save of the source. Only interval, enabled and the task's arguments are set here, so
+    what an operator changes on the periodic task itself (queue, expiry, description ...) stays.
+    """
+    interval, _ = IntervalSchedule.objects.get_or_create(every=source.poll_interval, period=IntervalSchedule.SECONDS)
+    task = source.periodic_task or PeriodicTask.objects.filter(name=f"collect {source.name}").first()
+    if task is None:
+        task = PeriodicTask(name=f"collect {source.name}", description=f"Collect source '{source.name}'")
+    task.task = COLLECT_TASK
+    task.interval, task.crontab, task.solar, task.clocked = interval, None, None, None
+    task.args = json.dumps([source.pk])
+    task.enabled = source.enabled
+    task.save()
+    if source.periodic_task_id != task.pk:
+        # update(), not save(): saving the source again would call this function again.
+        Source.objects.filter(pk=source.pk).update(periodic_task=task)
+        source.periodic_task = task
+    return task
+
+
+def sources_due(*, names: list[str] | None = None) -> list[Source]:
+    """Enabled sources (or the named ones, enabled or not) in name order."""
+    queryset = Source.objects.select_related("health")
+    return list(queryset.filter(name__in=names) if names else queryset.filter(enabled=True))

@@ -1,0 +1,28 @@
+"""Keep each source's health row and periodic task in step with the source, whoever saves it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from apps.plugins.models import PluginHealth, Source
+from apps.plugins.services import source_schedule_sync
+
+
+@receiver(post_save, sender=Source, dispatch_uid="plugins.source_saved")
+def _source_saved(sender: type[Source], instance: Source, created: bool, raw: bool = False, **kwargs: Any) -> None:
+    if raw:  # loaddata: leave related rows to the fixture
+        return
+    if created:
+        PluginHealth.objects.get_or_create(source=instance)
+    source_schedule_sync(source=instance)
+
+
+@receiver(post_delete, sender=Source, dispatch_uid="plugins.source_deleted")
+def _source_deleted(sender: type[Source], instance: Source, **kwargs: Any) -> None:
+    if instance.periodic_task_id:
+        from django_celery_beat.models import PeriodicTask
+
+        PeriodicTask.objects.filter(pk=instance.periodic_task_id).delete()

@@ -1,0 +1,155 @@
+"""Idempotent ingest of collected items: upsert on (source, external_id), never duplicate, never crash.
+
+Collectors (in the plugins app) hand over ``ItemDraft`` objects; this module only needs the source's id, so
+the trends app never imports plugins.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from apps.trends.models import Item
+
+TITLE_MAX_CHARS = 1000
+TEXT_MAX_BYTES = 100 * 1024
+URL_MAX_CHARS = 2048
+EXTERNAL_ID_MAX_CHARS = 512
+BATCH_SIZE = 1000
+
+_INVISIBLE_BLOCKS = re.compile(r"<(script|style|template)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_COMMENTS = re.compile(r"<!--.*?-->", re.DOTALL)
+_BREAKS = re.compile(r"<\s*(br|/p|/div|/li|/h[1-6]|/tr)\b[^>]*>", re.IGNORECASE)
+_TAGS = re.compile(r"<[^>]*>")
+_SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
+_BLANK_LINES = re.compile(r"\s*\n\s*")
+
+
+@dataclass
+class ItemDraft:
+    """One item as a collector found it, before ingest cleans and stores it."""
+
+    external_id: str
+    title: str
+    url: str = ""
+    text: str = ""
+    author: str = ""
+    published_at: datetime | None = None
+    language_hint: str = ""
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class IngestResult:
+    new: int = 0
+    updated: int = 0
+    skipped: int = 0
+    skip_reasons: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def stored(self) -> int:
+        return self.new + self.updated
+
+
+def text_plain(value: str | None, *, multiline: bool = True) -> str:
+    """Markup stripped, entities decoded, whitespace tidied; cheap when there is no markup."""
+    if not value:
+        return ""
+    if "<" in value:
+        value = _INVISIBLE_BLOCKS.sub(" ", value)
+        value = _COMMENTS.sub(" ", value)
+        value = _BREAKS.sub("\n", value)
+        value = _TAGS.sub(" ", value)
+    if "&" in value:
+        value = html.unescape(value)
+    value = _SPACES.sub(" ", value)
+    value = _BLANK_LINES.sub("\n" if multiline else " ", value)
+    return value.strip()
+
+
+def _truncate_bytes(value: str, limit: int) -> str:
+    if len(value) <= limit // 4:  # at most 4 bytes per character: surely under the limit
+        return value
+    encoded = value.encode("utf-8")
+    if len(encoded) <= limit:
+        return value
+    return encoded[:limit].decode("utf-8", errors="ignore")
+
+
+def _draft_clean(draft: ItemDraft) -> tuple[dict[str, Any] | None, str]:
+    """The row to store, or None and the reason it was skipped."""
+    external_id = str(draft.external_id or "").strip()
+    if not external_id:
+        return None, "no external id"
+    if len(external_id) > EXTERNAL_ID_MAX_CHARS:
+        return None, "external id too long"
+    title = text_plain(draft.title, multiline=False)
+    if not title:
+        return None, "no title"
+    if len(title) > TITLE_MAX_CHARS:
+        title = title[: TITLE_MAX_CHARS - 1] + "…"
+    url = (draft.url or "").strip()
+    if len(url) > URL_MAX_CHARS or not url.startswith(("http://", "https://")):
+        url = ""  # a cut URL points somewhere else; better none
+    published_at = draft.published_at
+    if published_at is not None and timezone.is_naive(published_at):
+        published_at = timezone.make_aware(published_at, timezone.UTC)
+    return {
+        "external_id": external_id,
+        "title": title,
+        "url": url,
+        "text": _truncate_bytes(text_plain(draft.text), TEXT_MAX_BYTES),
+        "author": text_plain(draft.author, multiline=False)[:255],
+        "published_at": published_at,
+        "language_hint": (draft.language_hint or "").strip()[:16],
+        "metrics": draft.metrics or {},
+    }, ""
+
+
+def items_ingest(*, source_id: int, drafts: Iterable[ItemDraft]) -> IngestResult:
+    """Store ``drafts`` for the source: new items are inserted, known ones get fresh metrics and updated_at.
+
+    Skipped drafts (no id, no title) are counted by reason. Titles over 1,000 characters and texts over
+    100 KB are truncated. A draft repeated within the same call is stored once (the last one wins).
+    Runs in one transaction, in batches of ``BATCH_SIZE`` rows per statement.
+    """
+    result = IngestResult()
+    reasons: Counter[str] = Counter()
+    rows: dict[str, dict[str, Any]] = {}
+    for draft in drafts:
+        row, reason = _draft_clean(draft)
+        if row is None:
+            reasons[reason] += 1
+            continue
+        if row["external_id"] in rows:
+            reasons["repeated in the same payload"] += 1
+        rows[row["external_id"]] = row
+    result.skipped = sum(reasons.values())
+    result.skip_reasons = dict(reasons)
+    if not rows:
+        return result
+    now = timezone.now()
+    ids = list(rows)
+    with transaction.atomic():
+        for start in range(0, len(ids), BATCH_SIZE):
+            batch = ids[start : start + BATCH_SIZE]
+            known = set(
+                Item.objects.filter(source_id=source_id, external_id__in=batch).values_list("external_id", flat=True)
+            )
+            result.updated += len(known)
+            result.new += len(batch) - len(known)
+            Item.objects.bulk_create(
+                [Item(source_id=source_id, collected_at=now, **rows[external_id]) for external_id in batch],
+                update_conflicts=True,
+                unique_fields=["source", "external_id"],
+                update_fields=["metrics", "updated_at"],
+            )
+    return result
