@@ -1,0 +1,19 @@
+from django.core.management.base import BaseCommand
+
+from apps.trends.exports import FORMATS, TREND_COLUMNS, rows_write, trends_export_rows
+
+
+class Command(BaseCommand):
+    help = "Export trends with state, score, velocity, counts and category (CSV or JSON lines)."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--format", choices=FORMATS, default="csv")
+        parser.add_argument("--output", help="File to write; standard output when absent")
+
+    def handle(self, *args, format="csv", output=None, **options) -> None:
+        if output:
+            with open(output, "w", encoding="utf-8", newline="") as stream:
+                count = rows_write(trends_export_rows(), columns=TREND_COLUMNS, fmt=format, stream=stream)
+        else:
+            count = rows_write(trends_export_rows(), columns=TREND_COLUMNS, fmt=format, stream=self.stdout)
+        self.stderr.write(f"Done! Exported {count:,} trends{f' to {output}' if output else ''}.")

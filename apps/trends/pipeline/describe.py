@@ -1,0 +1,125 @@
+"""Stage 9: what a trend is about. Title from the most central item, keywords, 3–5 diverse key points, and
+a category from the ``Category`` prototypes smoothed over the topic's items."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import numpy as np
+
+from apps.trends.embeddings import texts_embed
+from apps.trends.models import Category, Item, Topic, Trend
+from apps.trends.pipeline.context import StageContext
+from apps.trends.vectors import unit
+
+KEY_POINTS_MAX = 5
+KEY_POINT_MAX_SIMILARITY = 0.85  # closer than this to a chosen point is the same point reworded
+MMR_LAMBDA = 0.6  # relevance vs. diversity when choosing key points (maximal marginal relevance)
+CATEGORY_TEMPERATURE = 0.02
+CATEGORY_OWN_WEIGHT = 0.1  # an item's own vote against its topic's: headlines alone are noisy
+KEYWORDS_MAX = 8
+_WORD = re.compile(r"[^\W\d_][\w'’-]{2,}")
+_STOPWORDS = frozenset(
+    """a about after again against all also an and any are as at be been before being but by can could did
+    do does for from had has have he her here his how i if in into is it its just more most my new no not now
+    of off on once only or other our out over own says said she should so some such than that the their them
+    then there these they this those through to too under up very was we were what when where which while who
+    why will with would you your vs via amid report reports video photos update""".split()  # noqa: SIM905
+)
+
+
+def categories_prototypes() -> tuple[list[Category], np.ndarray]:
+    """Categories and their prototype vectors; descriptions not yet embedded are embedded and stored."""
+    categories = list(Category.objects.order_by("pk"))
+    missing = [c for c in categories if c.embedding is None]
+    if missing:
+        vectors = texts_embed([f"{c.name}: {c.description}" for c in missing])
+        for category, vector in zip(missing, vectors, strict=True):
+            category.embedding = vector
+        Category.objects.bulk_update(missing, ["embedding"])
+    if not categories:
+        return [], np.zeros((0, 0), dtype=np.float32)
+    return categories, np.stack([np.asarray(c.embedding, dtype=np.float32) for c in categories])
+
+
+def keywords_extract(titles: list[str], limit: int = KEYWORDS_MAX) -> list[str]:
+    """The words most titles share (each title counted once per word), stop words left out."""
+    counts: Counter[str] = Counter()
+    for title in titles:
+        counts.update({w.casefold().strip("'’-") for w in _WORD.findall(title)} - _STOPWORDS)
+    return [word for word, n in counts.most_common(limit) if n > 1 or len(titles) == 1]
+
+
+def key_points_select(titles: list[str], vectors: np.ndarray, centre: np.ndarray) -> list[str]:
+    """3–5 representative titles that say different things (maximal marginal relevance)."""
+    relevance = vectors @ centre
+    chosen: list[int] = []
+    seen_titles: set[str] = set()
+    for _ in range(KEY_POINTS_MAX):
+        best, best_value = None, -np.inf
+        for idx in range(len(titles)):
+            if idx in chosen or titles[idx].casefold() in seen_titles:
+                continue
+            redundancy = max((float(vectors[idx] @ vectors[c]) for c in chosen), default=0.0)
+            if chosen and redundancy > KEY_POINT_MAX_SIMILARITY:
+                continue
+            value = MMR_LAMBDA * relevance[idx] - (1 - MMR_LAMBDA) * redundancy
+            if value > best_value:
+                best, best_value = idx, value
+        if best is None:
+            break
+        chosen.append(best)
+        seen_titles.add(titles[best].casefold())
+    return [titles[i] for i in chosen]
+
+
+def _softmax_rows(scores: np.ndarray) -> np.ndarray:
+    shifted = np.exp((scores - scores.max(axis=1, keepdims=True)) / CATEGORY_TEMPERATURE)
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+def describe(topic_ids: set[int], ctx: StageContext) -> int:
+    """Describe the topics: representative item and keywords on the topic; title, key points and category
+    on its trend; a smoothed category on each item. Returns how many topics were described."""
+    categories, prototypes = categories_prototypes()
+    trends = {t.topic_id: t for t in Trend.objects.filter(topic_id__in=topic_ids)}
+    described = 0
+    for topic in Topic.objects.filter(pk__in=topic_ids, is_active=True).exclude(centroid=None):
+        items = list(
+            Item.objects.filter(topic=topic, embedding__isnull=False)
+            .only("id", "title", "embedding", "duplicate_of_id", "category_id")
+            .order_by("published_at", "id")
+        )
+        if not items:
+            continue
+        vectors = np.stack([np.asarray(i.embedding, dtype=np.float32) for i in items])
+        centre = unit(topic.centroid)
+        originals = [k for k, i in enumerate(items) if i.duplicate_of_id is None] or list(range(len(items)))
+        central = max(originals, key=lambda k: float(vectors[k] @ centre))
+        topic.representative_item = items[central]
+        topic.keywords = keywords_extract([items[k].title for k in originals])
+        topic.save(update_fields=["representative_item", "keywords", "updated_at"])
+        category = None
+        if categories:
+            probabilities = _softmax_rows(vectors @ prototypes.T)
+            topic_vote = probabilities.mean(axis=0)
+            item_votes = CATEGORY_OWN_WEIGHT * probabilities + (1 - CATEGORY_OWN_WEIGHT) * topic_vote
+            changed = []
+            for item, vote in zip(items, item_votes, strict=True):
+                chosen = categories[int(np.argmax(vote))]
+                if item.category_id != chosen.pk:
+                    item.category = chosen
+                    changed.append(item)
+            Item.objects.bulk_update(changed, ["category"])
+            category = categories[int(np.argmax(topic_vote))]
+        trend = trends.get(topic.pk)
+        if trend is not None:
+            trend.title = items[central].title
+            trend.key_points = key_points_select([items[k].title for k in originals], vectors[originals], centre)
+            trend.category = category
+            trend.summary = ", ".join(topic.keywords)
+            trend.save(update_fields=["title", "key_points", "category", "summary"])
+        described += 1
+    ctx.counts["topics_described"] += described
+    return described

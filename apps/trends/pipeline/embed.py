@@ -1,0 +1,32 @@
+"""Stage 4: an embedding per item (title first, then the start of the text), through ``embeddings``."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from apps.trends.embeddings import texts_embed
+from apps.trends.models import Item
+from apps.trends.pipeline.context import StageContext
+
+_TEXT_CHARS = 300  # headlines carry the story; a long body would drown the title in the mean pooling
+
+
+def item_embedding_text(item: Item) -> str:
+    """What the model reads for an item."""
+    return f"{item.title}. {item.text[:_TEXT_CHARS]}" if item.text else item.title
+
+
+def embed(items: list[Item], ctx: StageContext) -> int:
+    """Embed the items that need it; an exact duplicate with the same content reuses its original's vector."""
+    todo = []
+    for item in items:
+        original = item.duplicate_of
+        if original is not None and original.content_hash == item.content_hash and original.embedding is not None:
+            item.embedding = np.asarray(original.embedding, dtype=np.float32)
+        else:
+            todo.append(item)
+    vectors = texts_embed([item_embedding_text(i) for i in todo])
+    for item, vector in zip(todo, vectors, strict=True):
+        item.embedding = vector
+    ctx.counts["embedded"] += len(todo)
+    return len(todo)

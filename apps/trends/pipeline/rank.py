@@ -1,0 +1,157 @@
+"""Stage 7: score each topic as of the run's time; topics with enough items become trends.
+
+score = volume × (1 + 0.5·ln(1 + velocity)) × (1 + 0.3·min(engagement, 3)) × (1 + 0.25·ln(sources))
+(the README section "Ranking and lifecycle" explains each factor and its constants).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+
+from apps.core.models import Event
+from apps.core.services import event_emit
+from apps.trends.models import Item, Topic, Trend, TrendSnapshot
+from apps.trends.pipeline.context import StageContext
+
+VELOCITY_WEIGHT = 0.5
+ENGAGEMENT_WEIGHT = 0.3
+ENGAGEMENT_CAP = 3.0
+DIVERSITY_WEIGHT = 0.25
+VELOCITY_CAP = 1000.0
+ENGAGEMENT_BASELINE_DAYS = 7
+# Metrics that count as engagement, with weights: a comment costs the reader more than an upvote.
+ENGAGEMENT_KEYS = {"points": 1.0, "score": 1.0, "likes": 1.0, "comments": 2.0, "num_comments": 2.0, "views": 0.01}
+
+
+@dataclass
+class TopicMetrics:
+    topic_id: int
+    item_count: int
+    recent_count: int
+    source_count: int
+    volume: float
+    velocity: float
+    acceleration: float
+    engagement: float
+    score: float
+    last_item_at: datetime | None
+
+
+def engagement_raw(metrics: dict) -> float:
+    """One number from whatever metrics a source gives; non-numeric values are ignored."""
+    total = 0.0
+    for key, weight in ENGAGEMENT_KEYS.items():
+        value = metrics.get(key) if isinstance(metrics, dict) else None
+        if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+            total += weight * value
+    return total
+
+
+def _source_baselines(source_ids: set[int], as_of: datetime) -> dict[int, float]:
+    """Mean ln(1 + engagement) per source over the last week: what "normal" looks like on that source."""
+    if not source_ids:
+        return {}
+    parts = " + ".join(
+        f"{w} * CASE WHEN jsonb_typeof(metrics->'{k}') = 'number' THEN GREATEST((metrics->>'{k}')::float, 0) ELSE 0 END"
+        for k, w in ENGAGEMENT_KEYS.items()
+    )
+    sql = f"""
+        SELECT source_id, AVG(LN(1 + ({parts})))
+        FROM trends_item
+        WHERE source_id = ANY(%s) AND COALESCE(published_at, collected_at) BETWEEN %s AND %s
+        GROUP BY source_id
+    """  # noqa: S608 - the expression is built from constants above, values are parameters
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [list(source_ids), as_of - timedelta(days=ENGAGEMENT_BASELINE_DAYS), as_of])
+        return {source_id: float(mean or 0.0) for source_id, mean in cursor.fetchall()}
+
+
+def topic_metrics(topic_ids: set[int], as_of: datetime) -> dict[int, TopicMetrics]:
+    """Volume, velocity, acceleration, engagement and diversity of each topic, counting items up to ``as_of``."""
+    half_life = settings.RANK_HALF_LIFE_HOURS
+    recent_h, baseline_h = settings.RANK_RECENT_HOURS, settings.RANK_BASELINE_HOURS
+    rows = Item.objects.filter(topic_id__in=topic_ids).values_list(
+        "topic_id", "source_id", "published_at", "collected_at", "metrics"
+    )
+    by_topic: dict[int, list[tuple[int, datetime, dict]]] = defaultdict(list)
+    for topic_id, source_id, published_at, collected_at, metrics in rows:
+        when = published_at or collected_at
+        if when <= as_of:
+            by_topic[topic_id].append((source_id, when, metrics))
+    baselines = _source_baselines({s for items in by_topic.values() for s, _, _ in items}, as_of)
+    floor = 1.0 / baseline_h  # one item per baseline window: a brand-new topic is measured against that
+    result = {}
+    for topic_id, items in by_topic.items():
+        ages = [(as_of - when).total_seconds() / 3600 for _, when, _ in items]
+        volume = sum(0.5 ** (age / half_life) for age in ages)
+        recent = sum(1 for age in ages if age < recent_h)
+        previous = sum(1 for age in ages if recent_h <= age < 2 * recent_h)
+        baseline = sum(1 for age in ages if recent_h <= age < recent_h + baseline_h) / baseline_h
+        velocity = min((recent / recent_h + floor) / (baseline + floor), VELOCITY_CAP)
+        acceleration = (recent - previous) / recent_h
+        engagement = sum(math.log1p(engagement_raw(m)) / (baselines.get(s, 0.0) + 1.0) for s, _, m in items) / len(
+            items
+        )
+        sources = len({s for s, _, _ in items})
+        score = (
+            volume
+            * (1 + VELOCITY_WEIGHT * math.log1p(velocity))
+            * (1 + ENGAGEMENT_WEIGHT * min(engagement, ENGAGEMENT_CAP))
+            * (1 + DIVERSITY_WEIGHT * math.log(sources))
+        )
+        result[topic_id] = TopicMetrics(
+            topic_id=topic_id,
+            item_count=len(items),
+            recent_count=recent,
+            source_count=sources,
+            volume=volume,
+            velocity=velocity,
+            acceleration=acceleration,
+            engagement=engagement,
+            score=score,
+            last_item_at=max(when for _, when, _ in items),
+        )
+    return result
+
+
+def rank(topic_ids: set[int], ctx: StageContext) -> dict[int, TopicMetrics]:
+    """Score the topics; create the trends that now qualify (with a ``trend.created`` event) and write a
+    snapshot per trend at ``as_of``. Returns the metrics by topic id, for the lifecycle stage."""
+    metrics = topic_metrics(topic_ids, ctx.as_of)
+    active = set(Topic.objects.filter(pk__in=metrics, is_active=True).values_list("pk", flat=True))
+    trends = {t.topic_id: t for t in Trend.objects.filter(topic_id__in=active)}
+    for topic_id in sorted(active):
+        m = metrics[topic_id]
+        trend = trends.get(topic_id)
+        if trend is None and m.item_count < settings.TREND_MIN_ITEMS:
+            continue
+        with transaction.atomic():
+            if trend is None:
+                topic = Topic.objects.get(pk=topic_id)
+                title = topic.representative_item.title if topic.representative_item_id else ""
+                trend = Trend.objects.create(
+                    topic_id=topic_id,
+                    title=title or f"Topic {topic_id}",
+                    first_detected_at=ctx.as_of,
+                    state_changed_at=ctx.as_of,
+                    updated_at=ctx.as_of,
+                )
+                event_emit(kind=Event.Kind.TREND_CREATED, subject=trend, payload={"topic_id": topic_id})
+                ctx.counts["trends_created"] += 1
+            trend.score, trend.velocity, trend.acceleration = m.score, m.velocity, m.acceleration
+            trend.peak_score = max(trend.peak_score, m.score)
+            trend.updated_at = ctx.as_of
+            trend.save(update_fields=["score", "velocity", "acceleration", "peak_score", "updated_at"])
+            TrendSnapshot.objects.update_or_create(
+                trend=trend,
+                taken_at=ctx.as_of,
+                defaults={"score": m.score, "item_count": m.item_count, "velocity": m.velocity},
+            )
+        ctx.counts["trends_ranked"] += 1
+    return metrics

@@ -1,0 +1,203 @@
+"""Pipeline runs: one at a time, items as a stream in batches, then the topic-level stages."""
+
+from __future__ import annotations
+
+import logging
+import time
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F, QuerySet
+from django.utils import timezone
+
+from apps.trends.models import Item, PipelineRun, Trend
+from apps.trends.pipeline.context import StageContext
+from apps.trends.pipeline.dedup import dedup_exact
+from apps.trends.pipeline.describe import describe
+from apps.trends.pipeline.embed import embed
+from apps.trends.pipeline.language import language
+from apps.trends.pipeline.lifecycle import lifecycle
+from apps.trends.pipeline.neardup import dedup_near
+from apps.trends.pipeline.normalise import normalise
+from apps.trends.pipeline.rank import rank
+from apps.trends.pipeline.topics import topic_assign, topic_merge, topic_stats_refresh
+
+logger = logging.getLogger(__name__)
+
+# Stages over a batch of items, in order. Each returns a count and mutates the items in place.
+ITEM_STAGES: list[tuple[str, Callable[[list[Item], StageContext], int]]] = [
+    ("normalise", normalise),
+    ("dedup_exact", dedup_exact),
+    ("language", language),
+    ("embed", embed),
+    ("dedup_near", dedup_near),
+    ("topic_assign", topic_assign),
+]
+ITEM_FIELDS = [
+    "title",
+    "text",
+    "canonical_url",
+    "content_hash",
+    "duplicate_of",
+    "language",
+    "embedding",
+    "topic",
+    "processed_at",
+]
+
+# Steps per workflow. Collection is not a step the pipeline runs: each Source is collected by its own
+# periodic task (apps.plugins, django-celery-beat), and trends never imports apps.plugins. "collect" is
+# kept as a named step so the four workflows share one shape and collect_only is a valid, empty run.
+WORKFLOWS: dict[str, list[str]] = {
+    "full": ["collect", "process", "refresh"],
+    "collect_only": ["collect"],
+    "process_only": ["process"],
+    "refresh": ["refresh"],
+}
+LOCK_KEY = zlib.crc32(b"trendsite.pipeline")  # one advisory-lock key for every pipeline run
+
+ProgressCallback = Callable[[int, int], None]
+
+
+class PipelineAlreadyRunning(Exception):
+    """Another run holds the advisory lock."""
+
+
+@contextmanager
+def _advisory_lock() -> Iterator[None]:
+    """Session-level PostgreSQL advisory lock: held across the run's many transactions."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [LOCK_KEY])
+        if not cursor.fetchone()[0]:
+            raise PipelineAlreadyRunning("Pipeline already running: another run holds the lock; try again later.")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [LOCK_KEY])
+
+
+class _Timer:
+    """Per-stage counts and seconds, as stored in PipelineRun.stats."""
+
+    def __init__(self) -> None:
+        self.stats: dict[str, dict[str, float]] = {}
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[dict[str, float]]:
+        entry = self.stats.setdefault(name, {"count": 0, "seconds": 0.0})
+        started = time.perf_counter()
+        try:
+            yield entry
+        finally:
+            entry["seconds"] = round(entry["seconds"] + time.perf_counter() - started, 4)
+
+
+def items_unprocessed(*, as_of: datetime | None) -> QuerySet[Item]:
+    """Unprocessed items in stream order, (published_at, id).
+
+    Items without a timestamp come last in a live run and never in a replay (they have no "when").
+    """
+    queryset = Item.objects.filter(processed_at__isnull=True)
+    if as_of is not None:
+        queryset = queryset.filter(published_at__lte=as_of)
+    return queryset.order_by(F("published_at").asc(nulls_last=True), "id")
+
+
+def items_unprocessed_batches(*, as_of: datetime | None, batch_size: int) -> Iterator[list[Item]]:
+    """The unprocessed items a batch at a time; each batch is marked processed before the next is read."""
+    queryset = items_unprocessed(as_of=as_of)
+    while True:
+        batch = list(queryset[:batch_size])
+        if not batch:
+            return
+        yield batch
+
+
+def _process(ctx: StageContext, timer: _Timer, progress: ProgressCallback | None, batch_size: int) -> int:
+    as_of = ctx.as_of if ctx.replay else None
+    total = items_unprocessed(as_of=as_of).count()
+    done = 0
+    for batch in items_unprocessed_batches(as_of=as_of, batch_size=batch_size):
+        with transaction.atomic():
+            before = set(ctx.touched_topic_ids)
+            ctx.touched_topic_ids = set()
+            for name, stage in ITEM_STAGES:
+                with timer.stage(name) as entry:
+                    entry["count"] += stage(batch, ctx)
+            now = timezone.now()
+            for item in batch:
+                item.processed_at = now
+            with timer.stage("save") as entry:
+                Item.objects.bulk_update(batch, ITEM_FIELDS)
+                entry["count"] += len(batch)
+                topic_stats_refresh(ctx.touched_topic_ids)
+            with timer.stage("topic_merge") as entry:
+                entry["count"] += topic_merge(set(ctx.touched_topic_ids), ctx)
+            ctx.touched_topic_ids |= before
+        done += len(batch)
+        if progress is not None:
+            progress(done, max(total, done))
+    return done
+
+
+def _topics_rank_and_describe(topic_ids: set[int], describe_ids: set[int], ctx: StageContext, timer: _Timer) -> None:
+    with timer.stage("rank") as entry:
+        metrics = rank(topic_ids, ctx)
+        entry["count"] += len(metrics)
+    with timer.stage("lifecycle") as entry:
+        entry["count"] += lifecycle(metrics, ctx)
+    with timer.stage("describe") as entry:
+        entry["count"] += describe(describe_ids, ctx)
+
+
+def pipeline_run(
+    *,
+    workflow: str = "full",
+    as_of: datetime | None = None,
+    trigger: str = "",
+    batch_size: int | None = None,
+    progress: ProgressCallback | None = None,
+) -> PipelineRun:
+    """Run a workflow once and return its PipelineRun.
+
+    With ``as_of`` the run is a replay: only items published up to then are processed, and scores,
+    snapshots and the lifecycle are computed as of then. Raises PipelineAlreadyRunning (after recording a
+    skipped run) when another run holds the lock. Running twice on the same items changes nothing.
+    """
+    if workflow not in WORKFLOWS:
+        raise ValueError(f"Unknown workflow {workflow!r}: choose one of {', '.join(WORKFLOWS)}.")
+    ctx = StageContext(as_of=as_of or timezone.now(), replay=as_of is not None)
+    run = PipelineRun.objects.create(workflow=workflow, trigger=trigger, as_of=as_of)
+    timer = _Timer()
+    try:
+        with _advisory_lock():
+            steps = WORKFLOWS[workflow]
+            processed = 0
+            if "process" in steps:
+                processed = _process(ctx, timer, progress, batch_size or settings.PIPELINE_BATCH_SIZE)
+            describe_ids = set(ctx.touched_topic_ids)
+            rank_ids = set(describe_ids)
+            if "refresh" in steps:
+                # Time passes without new items too: every live trend decays and may change state.
+                rank_ids |= set(Trend.objects.exclude(state=Trend.State.DEAD).values_list("topic_id", flat=True))
+            if rank_ids:
+                _topics_rank_and_describe(rank_ids, describe_ids, ctx, timer)
+    except PipelineAlreadyRunning as exc:
+        run.status, run.error, run.finished_at = PipelineRun.Status.SKIPPED, str(exc), timezone.now()
+        run.save(update_fields=["status", "error", "finished_at"])
+        raise
+    except Exception as exc:
+        run.status, run.error, run.finished_at = PipelineRun.Status.FAILED, repr(exc)[:2000], timezone.now()
+        run.stats = {"stages": timer.stats, "counts": dict(ctx.counts)}
+        run.save(update_fields=["status", "error", "finished_at", "stats"])
+        logger.exception("Pipeline run %s failed", run.pk)
+        raise
+    run.status, run.finished_at, run.item_count = PipelineRun.Status.SUCCESS, timezone.now(), processed
+    run.stats = {"stages": timer.stats, "counts": dict(ctx.counts)}
+    run.save(update_fields=["status", "finished_at", "item_count", "stats"])
+    return run

@@ -1,0 +1,63 @@
+"""Fixtures for the pipeline tests: a source and a compact way to create raw items with the ORM."""
+
+from __future__ import annotations
+
+import csv
+import itertools
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from apps.plugins.models import Source
+from apps.trends.models import Item
+
+UCI_DEV = Path("/work/shared/data/uci-news-stories-dev.csv")
+T0 = datetime(2026, 3, 10, 8, 0, tzinfo=UTC)
+_ids = itertools.count(1)
+
+
+@pytest.fixture
+def source(db) -> Source:
+    return Source.objects.create(name="wire", kind="file")
+
+
+@pytest.fixture
+def make_item(source):
+    """make_item(title, minutes=0, **fields): an unprocessed item published ``minutes`` after T0."""
+
+    def make(title: str, minutes: float | None = 0, **fields) -> Item:
+        fields.setdefault("source", source)
+        fields.setdefault("external_id", f"x{next(_ids)}")
+        published = T0 + timedelta(minutes=minutes) if minutes is not None else None
+        return Item.objects.create(title=title, published_at=published, **fields)
+
+    return make
+
+
+def uci_rows(limit: int | None = None) -> list[dict[str, str]]:
+    """The labelled UCI rows, shuffled with numpy seed 0 (the benchmark protocol); skips when absent."""
+    if not UCI_DEV.exists():
+        pytest.skip(f"{UCI_DEV} is not here")
+    with UCI_DEV.open(encoding="utf-8") as stream:
+        rows = list(csv.DictReader(stream))
+    order = np.random.default_rng(0).permutation(len(rows))
+    shuffled = [rows[i] for i in order]
+    return shuffled[:limit] if limit else shuffled
+
+
+def bcubed(predicted: list, gold: list) -> tuple[float, float, float]:
+    """BCubed precision, recall and F1 of a clustering against gold labels."""
+    by_pred: dict = {}
+    by_gold: dict = {}
+    for idx, (p, g) in enumerate(zip(predicted, gold, strict=True)):
+        by_pred.setdefault(p, []).append(idx)
+        by_gold.setdefault(g, []).append(idx)
+    precision = recall = 0.0
+    for p, g in zip(predicted, gold, strict=True):
+        same = sum(1 for j in by_pred[p] if gold[j] == g)
+        precision += same / len(by_pred[p])
+        recall += same / len(by_gold[g])
+    precision, recall = precision / len(gold), recall / len(gold)
+    return precision, recall, 2 * precision * recall / (precision + recall)
