@@ -90,8 +90,8 @@ def file_drafts(stream: IO[bytes], *, config: dict[str, Any]) -> Iterator[ItemDr
 
 
 def import_path_allowed(path: str) -> Path:
-    """``path`` resolved, if it lies inside one of TRENDSITE_IMPORT_DIRS; FetchError otherwise."""
-    resolved = Path(path).resolve()
+    """``path`` (relative ones from the project directory) resolved, if inside one of TRENDSITE_IMPORT_DIRS."""
+    resolved = (Path(settings.BASE_DIR) / path).resolve()
     for root in settings.TRENDSITE_IMPORT_DIRS:
         if resolved.is_relative_to(Path(root).resolve()):
             return resolved

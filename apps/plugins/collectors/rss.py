@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
@@ -63,7 +64,7 @@ def _traffic(value: str) -> int | None:
     return number * 1_000_000 if "M" in text else number * 1000 if "K" in text else number
 
 
-def _draft(entry: dict[str, Any], *, language: str) -> ItemDraft:
+def _draft(entry: dict[str, Any], *, language: str, shared_links: set[str]) -> ItemDraft:
     metrics: dict[str, Any] = {}
     if entry.get("ht_approx_traffic"):
         metrics["approx_traffic"] = _traffic(entry["ht_approx_traffic"])
@@ -74,8 +75,11 @@ def _draft(entry: dict[str, Any], *, language: str) -> ItemDraft:
         metrics["publisher"] = entry["source"]["title"]
     content = entry.get("content")
     text = (content[0].get("value") if content else "") or entry.get("summary", "")
+    link = entry.get("link", "")
+    # Without a guid the link identifies an entry, unless the feed reuses one link for all (Google Trends).
+    external_id = entry.get("id") or (f"{link}#{entry.get('title', '')}" if link in shared_links else link)
     return ItemDraft(
-        external_id=entry.get("id") or entry.get("link") or "",
+        external_id=external_id,
         title=entry.get("title", ""),
         url=entry.get("link", ""),
         text=text,
@@ -107,7 +111,9 @@ def feed_parse(content: bytes, *, url: str, content_type: str = "") -> tuple[lis
     if problem and not isinstance(problem, _HARMLESS_BOZO):
         warning = f"feed {url} is not well-formed XML ({problem}); kept the {len(parsed.entries)} entries recovered"
     language = (parsed.feed.get("language") or "").split("-")[0]
-    return [_draft(entry, language=language) for entry in parsed.entries], warning
+    links = Counter(entry.get("link", "") for entry in parsed.entries if not entry.get("id"))
+    shared_links = {link for link, count in links.items() if count > 1}
+    return [_draft(entry, language=language, shared_links=shared_links) for entry in parsed.entries], warning
 
 
 class RssCollector(Collector):
