@@ -191,14 +191,17 @@ def source_schedule_sync(*, source: Source) -> PeriodicTask:
     what an operator changes on the periodic task itself (queue, expiry, description ...) stays.
     """
     interval, _ = IntervalSchedule.objects.get_or_create(every=source.poll_interval, period=IntervalSchedule.SECONDS)
-    task = source.periodic_task or PeriodicTask.objects.filter(name=f"collect {source.name}").first()
+    # Read the task fresh: the copy cached on ``source`` may predate an operator's edit.
+    task = PeriodicTask.objects.filter(pk=source.periodic_task_id).first() if source.periodic_task_id else None
+    task = task or PeriodicTask.objects.filter(name=f"collect {source.name}").first()
+    fields = ["task", "interval", "crontab", "solar", "clocked", "args", "enabled", "last_run_at"]
     if task is None:
-        task = PeriodicTask(name=f"collect {source.name}", description=f"Collect source '{source.name}'")
+        task, fields = PeriodicTask(name=f"collect {source.name}", description=f"Collect source '{source.name}'"), None
     task.task = COLLECT_TASK
     task.interval, task.crontab, task.solar, task.clocked = interval, None, None, None
     task.args = json.dumps([source.pk])
     task.enabled = source.enabled
-    task.save()
+    task.save(update_fields=fields)
     if source.periodic_task_id != task.pk:
         # update(), not save(): saving the source again would call this function again.
         Source.objects.filter(pk=source.pk).update(periodic_task=task)
