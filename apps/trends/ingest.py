@@ -11,7 +11,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db import transaction
@@ -101,7 +101,7 @@ def _draft_clean(draft: ItemDraft) -> tuple[dict[str, Any] | None, str]:
         url = ""  # a cut URL points somewhere else; better none
     published_at = draft.published_at
     if published_at is not None and timezone.is_naive(published_at):
-        published_at = timezone.make_aware(published_at, timezone.UTC)
+        published_at = published_at.replace(tzinfo=UTC)
     return {
         "external_id": external_id,
         "title": title,

@@ -5,7 +5,7 @@ from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from apps.plugins.models import Source
 from apps.plugins.services import source_schedule_sync
-from trendsite.schedules import DEFAULT_SCHEDULES
+from trendsite import schedules
 
 
 class Command(BaseCommand):
@@ -13,7 +13,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         created = 0
-        for default in DEFAULT_SCHEDULES:
+        for default in schedules.DEFAULT_SCHEDULES:
             if PeriodicTask.objects.filter(name=default.name).exists():
                 continue  # the operator may have edited it: leave it be
             interval, _ = IntervalSchedule.objects.get_or_create(

@@ -1,0 +1,84 @@
+"""collect, import_items, seed_demo_sources and bootstrap_local as an operator runs them."""
+
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from apps.plugins.models import CollectionRun, Source
+from apps.trends.models import Item
+from tests.plugins.conftest import FIXTURES
+from tests.plugins.factories import SourceFactory
+
+pytestmark = pytest.mark.django_db
+UCI_DEV = Path("/work/shared/data/uci-news-stories-dev.csv")
+
+
+def test_collect_named_sources_twice_creates_no_duplicates(serve):
+    source = SourceFactory(name="bbc", config={"urls": [serve("/feed", "rss2_bbc.xml")]})
+    out = StringIO()
+    call_command("collect", "bbc", stdout=out)
+    call_command("collect", "bbc", stdout=out)
+    assert "bbc: success fetched=3 new=2 updated=0 skipped=1" in out.getvalue()
+    assert "bbc: success fetched=3 new=0 updated=2 skipped=1" in out.getvalue()
+    assert Item.objects.filter(source=source).count() == 2
+
+
+def test_collect_dry_run_stores_nothing(serve):
+    SourceFactory(name="bbc", config={"urls": [serve("/feed", "rss2_bbc.xml")]})
+    out = StringIO()
+    call_command("collect", "--all", "--dry-run", stdout=out)
+    assert "bbc: would store 3 item(s)" in out.getvalue()
+    assert not Item.objects.exists() and not CollectionRun.objects.exists()
+
+
+def test_collect_needs_names_or_all():
+    with pytest.raises(CommandError, match="Name one or more sources"):
+        call_command("collect")
+    with pytest.raises(CommandError, match="No source named nope"):
+        call_command("collect", "nope")
+
+
+def test_import_items_jsonl_with_summary():
+    out, err = StringIO(), StringIO()
+    call_command(
+        "import_items",
+        str(FIXTURES / "items.jsonl"),
+        "--source",
+        "imported",
+        "--mapping",
+        '{"external_id": "id", "title": "headline", "published_at": "when"}',
+        stdout=out,
+        stderr=err,
+    )
+    assert "imported 2, updated 0, skipped 1 (1 no external id)" in out.getvalue()
+    assert "100%" in err.getvalue()
+    source = Source.objects.get(name="imported")
+    assert (source.kind, source.enabled) == ("file", False)
+
+
+@pytest.mark.skipif(not UCI_DEV.exists(), reason="UCI dev data not present")
+def test_import_items_uci_preset_twice_updates():
+    out = StringIO()
+    call_command("import_items", str(UCI_DEV), "--source", "uci", "--preset", "uci", stdout=out, stderr=StringIO())
+    call_command("import_items", str(UCI_DEV), "--source", "uci", "--preset", "uci", stdout=out, stderr=StringIO())
+    assert "imported 2,844, updated 0, skipped 0." in out.getvalue()
+    assert "imported 0, updated 2,844, skipped 0." in out.getvalue()
+
+
+def test_import_items_without_mapping_is_a_clear_error():
+    with pytest.raises(CommandError, match="'mapping' must name the column for external_id and title"):
+        call_command("import_items", str(FIXTURES / "custom.csv"), "--source", "x")
+
+
+def test_bootstrap_local_seeds_offline_demo_sources_and_collects_them():
+    out = StringIO()
+    call_command("bootstrap_local", stdout=out)
+    call_command("bootstrap_local", stdout=out)  # safe to run again
+    demo_file = Source.objects.get(name="demo-file")
+    assert demo_file.enabled and Item.objects.filter(source=demo_file).count() == 41
+    assert Source.objects.get(name="demo-replay").enabled
+    real = Source.objects.exclude(kind__in=["file", "replay"])
+    assert real.count() == 6 and not real.filter(enabled=True).exists()
+    assert all(source.periodic_task_id for source in Source.objects.all())
