@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
@@ -17,3 +18,14 @@ def unit(vector: Iterable[float]) -> np.ndarray:
     v = np.asarray(vector, dtype=np.float32)
     norm = float(np.linalg.norm(v))
     return v / norm if norm else v
+
+
+def index_scan_prefer(cursor: Any) -> None:
+    """Make the next nearest-neighbour queries in this transaction use the HNSW indexes.
+
+    The planner picks a sequential scan plus sort on small or freshly loaded tables (stale statistics), which
+    costs a full scan per query vector; and with a filter, iterative scanning keeps HNSW returning rows
+    until LIMIT is met instead of stopping at ``ef_search`` candidates. Only lasts until the transaction ends.
+    """
+    cursor.execute("SET LOCAL enable_seqscan = off")
+    cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")

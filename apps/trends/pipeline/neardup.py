@@ -6,26 +6,28 @@ from datetime import timedelta
 
 import numpy as np
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
+from django.db.models.functions import Coalesce
 
 from apps.trends.models import Item
 from apps.trends.pipeline.context import StageContext, item_time
-from apps.trends.vectors import vector_literal
+from apps.trends.vectors import index_scan_prefer, vector_literal
 
-# The HNSW index answers ORDER BY embedding <=> q LIMIT 1; the window keeps old items out.
+# The inner query is a bare ORDER BY distance LIMIT k, which the HNSW index answers without visiting the
+# table; the window and the "original, processed" conditions are checked on those few neighbours only.
 _NEAREST_SQL = """
 SELECT q.idx, n.id, 1 - n.distance
 FROM (VALUES {values}) AS q(idx, emb, t)
 CROSS JOIN LATERAL (
-    SELECT i.id, i.embedding <=> q.emb AS distance
-    FROM trends_item i
-    WHERE i.embedding IS NOT NULL AND i.duplicate_of_id IS NULL AND i.processed_at IS NOT NULL
-      AND COALESCE(i.published_at, i.collected_at) BETWEEN q.t - %s AND q.t
-      AND NOT (i.id = ANY(%s))
-    ORDER BY i.embedding <=> q.emb
-    LIMIT 1
+    SELECT c.id, c.embedding <=> q.emb AS distance
+    FROM trends_item c
+    WHERE c.embedding IS NOT NULL
+    ORDER BY c.embedding <=> q.emb
+    LIMIT %s
 ) AS n
+ORDER BY q.idx, n.distance
 """
+_NEIGHBOURS = 5
 
 
 def _nearest_stored(items: list[Item], exclude_ids: list[int]) -> dict[int, tuple[int, float]]:
@@ -36,10 +38,27 @@ def _nearest_stored(items: list[Item], exclude_ids: list[int]) -> dict[int, tupl
     params: list = []
     for idx, item in enumerate(items):
         params += [idx, vector_literal(item.embedding), item_time(item)]
-    params += [timedelta(hours=settings.PIPELINE_DEDUP_WINDOW_HOURS), exclude_ids]
-    with connection.cursor() as cursor:
+    params.append(_NEIGHBOURS)
+    with transaction.atomic(), connection.cursor() as cursor:
+        index_scan_prefer(cursor)
         cursor.execute(_NEAREST_SQL.format(values=values), params)
-        return {idx: (item_id, float(sim)) for idx, item_id, sim in cursor.fetchall()}
+        neighbours = cursor.fetchall()
+    eligible = {
+        pk: when
+        for pk, when in Item.objects.filter(
+            pk__in={pk for _, pk, _ in neighbours}, duplicate_of__isnull=True, processed_at__isnull=False
+        )
+        .exclude(pk__in=exclude_ids)
+        .annotate(when=Coalesce("published_at", "collected_at"))
+        .values_list("pk", "when")
+    }
+    window = timedelta(hours=settings.PIPELINE_DEDUP_WINDOW_HOURS)
+    nearest: dict[int, tuple[int, float]] = {}
+    for idx, pk, sim in neighbours:  # nearest first per idx
+        when = eligible.get(pk)
+        if idx not in nearest and when is not None and item_time(items[idx]) - window <= when <= item_time(items[idx]):
+            nearest[idx] = (pk, float(sim))
+    return nearest
 
 
 def dedup_near(items: list[Item], ctx: StageContext) -> int:

@@ -21,7 +21,7 @@ from django.db.models.functions import Coalesce
 
 from apps.trends.models import Item, Topic, Trend
 from apps.trends.pipeline.context import StageContext, item_time
-from apps.trends.vectors import unit, vector_literal
+from apps.trends.vectors import index_scan_prefer, unit, vector_literal
 
 _CANDIDATES = 5
 
@@ -62,7 +62,8 @@ def _nearest_topics(vectors: list[np.ndarray], times: list, exclude: set[int] | 
         params += [idx, vector_literal(vector), when]
     params += [timedelta(hours=settings.PIPELINE_TOPIC_ACTIVE_HOURS), _CANDIDATES]
     found: dict[int, list[int]] = {}
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        index_scan_prefer(cursor)
         cursor.execute(_NEAREST_TOPICS_SQL.format(values=values), params)
         for idx, topic_id in cursor.fetchall():
             if not exclude or topic_id not in exclude:
