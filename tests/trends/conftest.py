@@ -61,3 +61,12 @@ def bcubed(predicted: list, gold: list) -> tuple[float, float, float]:
         recall += same / len(by_gold[g])
     precision, recall = precision / len(gold), recall / len(gold)
     return precision, recall, 2 * precision * recall / (precision + recall)
+
+
+def unit_vector(direction: int, noise: float = 0.0, seed: int = 0) -> np.ndarray:
+    """A unit vector near axis ``direction``; ``noise`` moves it off the axis (cosine ≈ 1/sqrt(1+noise²·384))."""
+    vector = np.zeros(384, dtype=np.float32)
+    vector[direction] = 1.0
+    if noise:
+        vector += np.random.default_rng(seed).normal(scale=noise, size=384).astype(np.float32)
+    return vector / np.linalg.norm(vector)
