@@ -7,14 +7,16 @@ the trends app never imports plugins.
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.trends.models import Item
@@ -119,7 +121,8 @@ def items_ingest(*, source_id: int, drafts: Iterable[ItemDraft]) -> IngestResult
 
     Skipped drafts (no id, no title) are counted by reason. Titles over 1,000 characters and texts over
     100 KB are truncated. A draft repeated within the same call is stored once (the last one wins).
-    Runs in one transaction, in batches of ``BATCH_SIZE`` rows per statement.
+    Runs in one transaction, in batches of ``BATCH_SIZE`` rows per statement; new and updated are told
+    apart by the database (``xmax = 0`` marks a row the statement inserted).
     """
     result = IngestResult()
     reasons: Counter[str] = Counter()
@@ -137,19 +140,59 @@ def items_ingest(*, source_id: int, drafts: Iterable[ItemDraft]) -> IngestResult
     if not rows:
         return result
     now = timezone.now()
-    ids = list(rows)
-    with transaction.atomic():
-        for start in range(0, len(ids), BATCH_SIZE):
-            batch = ids[start : start + BATCH_SIZE]
-            known = set(
-                Item.objects.filter(source_id=source_id, external_id__in=batch).values_list("external_id", flat=True)
-            )
-            result.updated += len(known)
-            result.new += len(batch) - len(known)
-            Item.objects.bulk_create(
-                [Item(source_id=source_id, collected_at=now, **rows[external_id]) for external_id in batch],
-                update_conflicts=True,
-                unique_fields=["source", "external_id"],
-                update_fields=["metrics", "updated_at"],
-            )
+    values = list(rows.values())
+    sql, constants = _upsert_statement()
+    with transaction.atomic(), connection.cursor() as cursor:
+        for start in range(0, len(values), BATCH_SIZE):
+            batch = values[start : start + BATCH_SIZE]
+            arrays = [
+                [json.dumps(row[name], default=str) if name == "metrics" else row[name] for row in batch]
+                for name in _VARYING
+            ]
+            params = [
+                source_id if name == "source" else now if name in ("collected_at", "updated_at") else value
+                for name, value in constants
+            ]
+            cursor.execute(sql, [*params, *arrays])
+            inserted = sum(1 for (was_inserted,) in cursor.fetchall() if was_inserted)
+            result.new += inserted
+            result.updated += len(batch) - inserted
     return result
+
+
+_VARYING = ("external_id", "title", "url", "text", "author", "published_at", "language_hint", "metrics")
+
+
+@lru_cache(maxsize=1)
+def _upsert_statement() -> tuple[str, list[tuple[str, Any]]]:
+    """One INSERT ... SELECT FROM unnest(arrays) ... ON CONFLICT statement per batch, and its constants.
+
+    Arrays cost eight parameters per batch where bulk_create costs one per cell; at 10,000 items that is
+    the difference between the database and Python's SQL assembly being the bottleneck. Columns come from
+    the model, so a field added later with a default is filled with that default.
+    """
+    fields = [f for f in Item._meta.concrete_fields if not f.primary_key and not f.generated]
+    columns, selects, constants = [], [], []
+    for model_field in fields:
+        columns.append(connection.ops.quote_name(model_field.column))
+        if model_field.name in _VARYING:
+            selects.append(f"r.{model_field.name}::jsonb" if model_field.name == "metrics" else f"r.{model_field.name}")
+        else:
+            selects.append(f"%s::{model_field.db_type(connection)}")
+            per_call = model_field.name in ("source", "collected_at", "updated_at")  # filled in by items_ingest
+            default = None if per_call else model_field.get_default()
+            constants.append((model_field.name, model_field.get_db_prep_save(default, connection)))
+    types = {name: Item._meta.get_field(name).db_type(connection) for name in _VARYING}
+    types["metrics"] = "text"
+    unnest = ", ".join(f"%s::{types[name]}[]" for name in _VARYING)
+    table = connection.ops.quote_name(Item._meta.db_table)
+    source_column = Item._meta.get_field("source").column
+    external_id_column = Item._meta.get_field("external_id").column
+    sql = f"""
+        INSERT INTO {table} ({", ".join(columns)})
+        SELECT {", ".join(selects)} FROM unnest({unnest}) AS r({", ".join(_VARYING)})
+        ON CONFLICT ({source_column}, {external_id_column})
+        DO UPDATE SET metrics = EXCLUDED.metrics, updated_at = EXCLUDED.updated_at
+        RETURNING (xmax = 0)
+    """  # noqa: S608 - identifiers from the model, values are parameters
+    return sql, constants
