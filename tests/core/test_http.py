@@ -144,3 +144,52 @@ def test_malformed_json_is_a_clear_error(httpserver):
     httpserver.expect_request("/x.json").respond_with_data('{"a": [1, 2', content_type="application/json")
     with pytest.raises(FetchError, match=r"malformed JSON from http://localhost:\d+/x\.json"):
         http_fetch(httpserver.url_for("/x.json")).json()
+
+
+def test_gzip_bomb_is_capped_on_decoded_size(httpserver):
+    import gzip
+
+    compressed = gzip.compress(b"\0" * (20 * 1024 * 1024))
+    httpserver.expect_request("/bomb").respond_with_data(compressed, headers={"Content-Encoding": "gzip"})
+    with pytest.raises(FetchError, match="exceeds the 10,485,760-byte cap"):
+        http_fetch(httpserver.url_for("/bomb"))
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "127.0.0.1",
+        "10.1.2.3",
+        "172.16.0.1",
+        "192.168.1.1",
+        "169.254.169.254",
+        "224.0.0.1",
+        "240.0.0.1",
+        "0.0.0.0",
+        "100.64.0.1",
+        "::1",
+        "fe80::1",
+        "fc00::1",
+        "::ffff:127.0.0.1",
+        "::ffff:169.254.169.254",
+    ],
+)
+def test_guard_refuses_non_public_addresses(settings, address):
+    import ipaddress
+
+    from apps.core.netguard import AddressRefused, address_check
+
+    settings.TRENDSITE_OUTBOUND_ALLOW = []
+    with pytest.raises(AddressRefused):
+        address_check(ipaddress.ip_address(address))
+
+
+def test_guard_lets_public_and_allowed_addresses_through(settings):
+    import ipaddress
+
+    from apps.core.netguard import address_check
+
+    settings.TRENDSITE_OUTBOUND_ALLOW = ["10.0.0.0/8"]
+    address_check(ipaddress.ip_address("93.184.215.14"))
+    address_check(ipaddress.ip_address("2606:4700::6810:84e5"))
+    address_check(ipaddress.ip_address("10.9.9.9"))

@@ -234,3 +234,10 @@ def test_collect_all_keeps_going_past_failing_sources(httpserver, serve):
     assert "b-bad: failed" in out.getvalue() and "Done! 3 source(s), 1 failed." in out.getvalue()
     assert Item.objects.filter(source=good).count() == 2 and Item.objects.filter(source=late).count() == 2
     assert not Item.objects.filter(source=bad).exists()
+
+
+def test_utf16_entity_declaration_is_refused_too(serve):
+    bomb = NESTED_BOMB.decode().replace('encoding="utf-8"', 'encoding="utf-16"').encode("utf-16")
+    source = _feed_source(serve("/feed", bomb))
+    _stored_before(source)
+    _assert_failed_cleanly(source, source_collect(source=source), "declares XML entities")
