@@ -95,7 +95,7 @@ def topic_metrics(topic_ids: set[int], as_of: datetime) -> dict[int, TopicMetric
         baseline = sum(1 for age in ages if recent_h <= age < recent_h + baseline_h) / baseline_h
         velocity = min((recent / recent_h + floor) / (baseline + floor), VELOCITY_CAP)
         acceleration = (recent - previous) / recent_h
-        engagement = sum(math.log1p(engagement_raw(m)) / (baselines.get(s, 0.0) + 1.0) for s, _, m in items) / len(
+        engagement = sum(math.log1p(engagement_raw(m)) / max(baselines.get(s, 0.0), 1.0) for s, _, m in items) / len(
             items
         )
         sources = len({s for s, _, _ in items})
