@@ -15,3 +15,15 @@ class DefaultSchedule:
 
 
 DEFAULT_SCHEDULES: list[DefaultSchedule] = []
+
+# Pipeline (apps.trends): process new items, then re-rank every live trend. Collection is scheduled per
+# Source by apps.plugins; this run only picks up what collection has stored.
+DEFAULT_SCHEDULES.append(
+    DefaultSchedule(
+        name="pipeline: full",
+        task="apps.trends.tasks.pipeline_run_task",
+        every_seconds=900,
+        kwargs={"workflow": "full", "trigger": "schedule"},
+        description="Process new items into topics and trends, then re-rank and advance every live trend.",
+    )
+)
