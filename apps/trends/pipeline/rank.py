@@ -92,7 +92,11 @@ def topic_metrics(topic_ids: set[int], as_of: datetime) -> dict[int, TopicMetric
         volume = sum(0.5 ** (age / half_life) for age in ages)
         recent = sum(1 for age in ages if age < recent_h)
         previous = sum(1 for age in ages if recent_h <= age < 2 * recent_h)
-        baseline = sum(1 for age in ages if recent_h <= age < recent_h + baseline_h) / baseline_h
+        # The baseline window is the topic's own history before the recent window, at most baseline_h long:
+        # a young topic is compared with its short past, not with 24 hours it did not exist.
+        history_h = min(baseline_h, max(ages) - recent_h) if ages else 0.0
+        earlier = sum(1 for age in ages if recent_h <= age < recent_h + baseline_h)
+        baseline = earlier / max(history_h, recent_h) if earlier else 0.0
         velocity = min((recent / recent_h + floor) / (baseline + floor), VELOCITY_CAP)
         acceleration = (recent - previous) / recent_h
         engagement = sum(math.log1p(engagement_raw(m)) / max(baselines.get(s, 0.0), 1.0) for s, _, m in items) / len(
