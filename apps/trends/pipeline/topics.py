@@ -43,13 +43,15 @@ class _TopicState:
     topic: Topic
     total: np.ndarray  # sum of member embeddings
     count: int
+    direction: np.ndarray | None = None  # unit(total), kept in step by add()
 
-    def similarity(self, vector: np.ndarray) -> float:
-        return float(unit(self.total) @ vector)
+    def __post_init__(self) -> None:
+        self.direction = unit(self.total)
 
     def add(self, vector: np.ndarray, count: int = 1) -> None:
         self.total = self.total + vector
         self.count += count
+        self.direction = unit(self.total)
 
 
 def _nearest_topics(vectors: list[np.ndarray], times: list, exclude: set[int] | None = None) -> dict[int, list[int]]:
@@ -97,11 +99,12 @@ def topic_assign(items: list[Item], ctx: StageContext) -> int:
         if original is not None and original.topic_id in states:
             target = states[original.topic_id]
         elif original is None or original.topic_id is None:
-            best_sim = threshold
-            for tid in {*nearest.get(fresh_index.get(id(item), -1), []), *local}:
-                sim = states[tid].similarity(vector)
-                if sim >= best_sim:
-                    target, best_sim = states[tid], sim
+            candidates = list({*nearest.get(fresh_index.get(id(item), -1), []), *local})
+            if candidates:
+                sims = np.stack([states[tid].direction for tid in candidates]) @ vector
+                best = int(np.argmax(sims))
+                if sims[best] >= threshold:
+                    target = states[candidates[best]]
         if target is None:
             when = item_time(item)
             topic = Topic.objects.create(centroid=vector, item_count=0, first_seen_at=when, last_item_at=when)
