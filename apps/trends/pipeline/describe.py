@@ -21,6 +21,7 @@ MMR_LAMBDA = 0.6  # relevance vs. diversity when choosing key points (maximal ma
 CATEGORY_TEMPERATURE = 0.02
 CATEGORY_OWN_WEIGHT = 0.1  # an item's own vote against its topic's: headlines alone are noisy
 KEYWORDS_MAX = 8
+DESCRIBE_MAX_ITEMS = 500
 PROTOTYPE_ADAPTATION = 1.0  # weight of the stream's topics against the description
 _WORD = re.compile(r"[^\W\d_][\w'’-]{2,}")
 _STOPWORDS = frozenset(
@@ -119,11 +120,12 @@ def describe(topic_ids: set[int], ctx: StageContext) -> int:
     trends = {t.topic_id: t for t in Trend.objects.filter(topic_id__in=topic_ids)}
     described = 0
     for topic in Topic.objects.filter(pk__in=topic_ids, is_active=True).exclude(centroid=None):
+        # The latest items describe a story as it stands; a cap keeps a huge topic from costing seconds.
         items = list(
             Item.objects.filter(topic=topic, embedding__isnull=False)
             .only("id", "title", "embedding", "duplicate_of_id", "category_id")
-            .order_by("published_at", "id")
-        )
+            .order_by("-published_at", "-id")[:DESCRIBE_MAX_ITEMS]
+        )[::-1]
         if not items:
             continue
         vectors = np.stack([np.asarray(i.embedding, dtype=np.float32) for i in items])
