@@ -6,19 +6,22 @@ import logging
 import time
 import zlib
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime
 
+import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
+from apps.trends.embeddings import texts_embed
 from apps.trends.models import Item, PipelineRun, Trend
 from apps.trends.pipeline.context import StageContext
 from apps.trends.pipeline.dedup import dedup_exact
 from apps.trends.pipeline.describe import describe
-from apps.trends.pipeline.embed import embed
+from apps.trends.pipeline.embed import embed, item_embedding_text
 from apps.trends.pipeline.language import language
 from apps.trends.pipeline.lifecycle import lifecycle
 from apps.trends.pipeline.neardup import dedup_near
@@ -30,8 +33,8 @@ from apps.trends.vectors import vector_literal
 logger = logging.getLogger(__name__)
 
 # Stages over a batch of items, in order. Each returns a count and mutates the items in place.
+# (normalise runs when a batch is loaded, see _batch_load.)
 ITEM_STAGES: list[tuple[str, Callable[[list[Item], StageContext], int]]] = [
-    ("normalise", normalise),
     ("dedup_exact", dedup_exact),
     ("language", language),
     ("embed", embed),
@@ -87,6 +90,7 @@ WORKFLOWS: dict[str, list[str]] = {
 LOCK_KEY = zlib.crc32(b"trendsite.pipeline")  # one advisory-lock key for every pipeline run
 
 ProgressCallback = Callable[[int, int], None]
+_Prepared = tuple[list[Item], "Future[np.ndarray]"]
 
 
 class PipelineAlreadyRunning(Exception):
@@ -134,40 +138,52 @@ def items_unprocessed(*, as_of: datetime | None) -> QuerySet[Item]:
     return queryset.order_by(F("published_at").asc(nulls_last=True), "id")
 
 
-def items_unprocessed_batches(*, as_of: datetime | None, batch_size: int) -> Iterator[list[Item]]:
-    """The unprocessed items a batch at a time; each batch is marked processed before the next is read."""
-    queryset = items_unprocessed(as_of=as_of)
-    while True:
-        batch = list(queryset[:batch_size])
-        if not batch:
-            return
-        yield batch
+def _batch_load(ids: list[int], ctx: StageContext, timer: _Timer, pool: ThreadPoolExecutor) -> _Prepared:
+    """Load and normalise a batch, and start embedding it in the background.
+
+    The model computes the next batch's vectors while this thread does the current batch's database work
+    (near-dup, topics, save, merge): on two cores that overlap is most of the pipeline's speed. Embedding
+    needs only the normalised text, so nothing it reads can change before the batch's turn.
+    """
+    batch = list(Item.objects.filter(pk__in=ids).order_by(F("published_at").asc(nulls_last=True), "id"))
+    with timer.stage("normalise") as entry:
+        entry["count"] += normalise(batch, ctx)
+    texts = [item_embedding_text(item) for item in batch]
+    return batch, pool.submit(texts_embed, texts)
 
 
 def _process(ctx: StageContext, timer: _Timer, progress: ProgressCallback | None, batch_size: int) -> int:
     as_of = ctx.as_of if ctx.replay else None
-    total = items_unprocessed(as_of=as_of).count()
+    # Batches are fixed up front (ids in stream order), so the next one can be read before this one is saved.
+    ids = list(items_unprocessed(as_of=as_of).values_list("pk", flat=True))
+    chunks = [ids[start : start + batch_size] for start in range(0, len(ids), batch_size)]
     done = 0
-    for batch in items_unprocessed_batches(as_of=as_of, batch_size=batch_size):
-        with transaction.atomic():
-            before = set(ctx.touched_topic_ids)
-            ctx.touched_topic_ids = set()
-            for name, stage in ITEM_STAGES:
-                with timer.stage(name) as entry:
-                    entry["count"] += stage(batch, ctx)
-            now = timezone.now()
-            for item in batch:
-                item.processed_at = now
-            with timer.stage("save") as entry:
-                items_save(batch)
-                entry["count"] += len(batch)
-                topic_stats_refresh(ctx.touched_topic_ids)
-            with timer.stage("topic_merge") as entry:
-                entry["count"] += topic_merge(set(ctx.touched_topic_ids), ctx)
-            ctx.touched_topic_ids |= before
-        done += len(batch)
-        if progress is not None:
-            progress(done, max(total, done))
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed") as pool:
+        upcoming = _batch_load(chunks[0], ctx, timer, pool) if chunks else None
+        for index in range(len(chunks)):
+            batch, vectors = upcoming
+            upcoming = _batch_load(chunks[index + 1], ctx, timer, pool) if index + 1 < len(chunks) else None
+            with transaction.atomic():
+                before = set(ctx.touched_topic_ids)
+                ctx.touched_topic_ids = set()
+                for name, stage in ITEM_STAGES:
+                    with timer.stage(name) as entry:
+                        if name == "embed":
+                            ctx.vectors = dict(zip((i.pk for i in batch), vectors.result(), strict=True))
+                        entry["count"] += stage(batch, ctx)
+                now = timezone.now()
+                for item in batch:
+                    item.processed_at = now
+                with timer.stage("save") as entry:
+                    items_save(batch)
+                    entry["count"] += len(batch)
+                    topic_stats_refresh(ctx.touched_topic_ids)
+                with timer.stage("topic_merge") as entry:
+                    entry["count"] += topic_merge(set(ctx.touched_topic_ids), ctx)
+                ctx.touched_topic_ids |= before
+            done += len(batch)
+            if progress is not None:
+                progress(done, max(len(ids), done))
     return done
 
 

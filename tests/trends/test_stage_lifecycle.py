@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from apps.core.models import Event
+from apps.trends import services
 from apps.trends.models import Trend
 from apps.trends.pipeline import embed as embed_stage
 from apps.trends.pipeline.lifecycle import state_next
@@ -63,6 +64,7 @@ def fake_embeddings(monkeypatch):
         ).astype(np.float32)
 
     monkeypatch.setattr(embed_stage, "texts_embed", texts_embed)
+    monkeypatch.setattr(services, "texts_embed", texts_embed)  # the runner embeds the next batch ahead
 
 
 @pytest.mark.django_db

@@ -6,6 +6,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import numpy as np
+
 
 @dataclass
 class StageContext:
@@ -15,6 +17,8 @@ class StageContext:
     replay: bool = False
     counts: Counter = field(default_factory=Counter)
     touched_topic_ids: set[int] = field(default_factory=set)
+    # Vectors the runner computed ahead (by item id); the embed stage computes whatever is missing.
+    vectors: dict[int, np.ndarray] = field(default_factory=dict)
 
 
 def item_time(item) -> datetime:

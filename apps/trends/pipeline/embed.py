@@ -17,16 +17,22 @@ def item_embedding_text(item: Item) -> str:
 
 
 def embed(items: list[Item], ctx: StageContext) -> int:
-    """Embed the items that need it; an exact duplicate with the same content reuses its original's vector."""
+    """Embed the items that need it; an exact duplicate with the same content reuses its original's vector,
+    and vectors the runner computed ahead (``ctx.vectors``) are taken as they are. Returns how many items
+    got a vector of their own."""
     todo = []
+    ahead = 0
     for item in items:
         original = item.duplicate_of
         if original is not None and original.content_hash == item.content_hash and original.embedding is not None:
             item.embedding = np.asarray(original.embedding, dtype=np.float32)
+        elif item.pk in ctx.vectors:
+            item.embedding = ctx.vectors.pop(item.pk)
+            ahead += 1
         else:
             todo.append(item)
-    vectors = texts_embed([item_embedding_text(i) for i in todo])
+    vectors = texts_embed([item_embedding_text(i) for i in todo]) if todo else []
     for item, vector in zip(todo, vectors, strict=True):
         item.embedding = vector
-    ctx.counts["embedded"] += len(todo)
-    return len(todo)
+    ctx.counts["embedded"] += len(todo) + ahead
+    return len(todo) + ahead
