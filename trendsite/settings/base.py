@@ -211,7 +211,7 @@ if SENTRY_DSN:
 
     sentry_init(dsn=SENTRY_DSN, traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE)
 
-# ---------------------------------------------------------------- pipeline (apps/trends, README "Ranking and lifecycle")
+# ---- pipeline (apps/trends; see README "Ranking and lifecycle")
 PIPELINE_BATCH_SIZE = typed("int", "PIPELINE_BATCH_SIZE", default=256)
 PIPELINE_DEDUP_WINDOW_HOURS = typed("float", "PIPELINE_DEDUP_WINDOW_HOURS", default=72.0)
 PIPELINE_NEAR_DUP_THRESHOLD = typed("float", "PIPELINE_NEAR_DUP_THRESHOLD", default=0.95)
