@@ -44,7 +44,8 @@ def _health_record(
     now = run.finished_at
     health.total_runs += 1
     health.last_run_at = now
-    health.avg_duration_ms += ((run.duration_ms or 0.0) - health.avg_duration_ms) / health.total_runs
+    if run.duration_ms is not None:  # a lost run's duration is unknown: leave the average alone
+        health.avg_duration_ms += (run.duration_ms - health.avg_duration_ms) / health.total_runs
     health.last_error = error[:ERROR_MAX_CHARS]
     if ok:
         health.consecutive_failures = 0
@@ -101,15 +102,46 @@ def _run_finish(
     return run
 
 
+def source_lost_runs_fail(*, source: Source) -> int:
+    """Fail the source's runs left ``running`` for longer than Celery's hard time limit; how many.
+
+    Such a run's worker died (or was killed at the limit) and, with ``acks_late``, the task was delivered
+    again; nothing will ever finish the old row. Each counts as one failure in the source's health. The
+    conditional UPDATE claims a row exactly once, so two collections starting together fail it once.
+    """
+    limit = settings.CELERY_TASK_TIME_LIMIT
+    now = timezone.now()
+    error = f"worker lost: run did not finish within {limit} s"
+    lost = CollectionRun.objects.filter(
+        source=source, status=CollectionRun.Status.RUNNING, started_at__lt=now - timedelta(seconds=limit)
+    ).order_by("started_at")
+    failed = 0
+    for run in lost:
+        with transaction.atomic():
+            claimed = CollectionRun.objects.filter(pk=run.pk, status=CollectionRun.Status.RUNNING).update(
+                status=CollectionRun.Status.FAILED, finished_at=now, error=error
+            )
+            if claimed != 1:
+                continue
+            run.status, run.finished_at, run.error = CollectionRun.Status.FAILED, now, error
+            _health_record(source=source, run=run, ok=False, error=error, retry_after=None)
+            failed += 1
+    return failed
+
+
 def source_collect(*, source: Source, trigger: str = "schedule", force: bool = False) -> CollectionRun:
     """Collect one source now: fetch, parse, upsert, and record the run and the source's health.
 
     Never raises for a source's failure: the error lands in the CollectionRun and PluginHealth, the source
     backs off, and the caller moves on to the next source. Unless ``force`` (an operator asked), a source
     whose ``next_fetch_after`` is in the future is skipped with a SKIPPED run that leaves health alone.
+    Runs of this source lost with their worker are failed first (``source_lost_runs_fail``).
     """
     now = timezone.now()
-    if not force and source.next_fetch_after and source.next_fetch_after > now:
+    # Decided before lost runs are failed: their backoff must not skip the collection that found them.
+    backed_off = not force and source.next_fetch_after is not None and source.next_fetch_after > now
+    source_lost_runs_fail(source=source)
+    if backed_off:
         return CollectionRun.objects.create(
             source=source,
             started_at=now,

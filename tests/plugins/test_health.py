@@ -107,3 +107,41 @@ def test_a_crashing_collector_fails_its_run_not_the_caller(httpserver):
     source.refresh_from_db()
     run = source_collect(source=source)
     assert run.status == "failed" and "unknown source kind" in run.error
+
+
+def test_run_lost_with_its_worker_is_failed_when_the_next_collection_starts(httpserver, settings):
+    settings.CELERY_TASK_TIME_LIMIT = 600
+    httpserver.expect_request("/feed").respond_with_data(fixture_bytes("rss2_bbc.xml"))
+    source = SourceFactory(kind="rss", config={"urls": [httpserver.url_for("/feed")]})
+    now = timezone.now()
+    lost = CollectionRun.objects.create(source=source, started_at=now - timedelta(seconds=601), trigger="schedule")
+    alive = CollectionRun.objects.create(source=source, started_at=now - timedelta(seconds=30), trigger="schedule")
+
+    run = source_collect(source=source)
+
+    lost.refresh_from_db()
+    alive.refresh_from_db()
+    assert (lost.status, lost.error) == ("failed", "worker lost: run did not finish within 600 s")
+    assert lost.finished_at is not None and alive.status == "running"
+    assert run.status == "success"  # the lost run's backoff does not skip the collection that found it
+    health = PluginHealth.objects.get(source=source)
+    assert (health.total_runs, health.total_failures, health.consecutive_failures) == (2, 1, 0)
+    assert health.success_rate == 0.5
+
+
+def test_lost_runs_count_towards_unhealthy(settings):
+    settings.CELERY_TASK_TIME_LIMIT = 600
+    source = SourceFactory(next_fetch_after=timezone.now() + timedelta(hours=1))
+    started = timezone.now() - timedelta(hours=2)
+    for minutes in range(3):
+        CollectionRun.objects.create(source=source, started_at=started + timedelta(minutes=minutes))
+
+    assert source_collect(source=source).status == "skipped"  # still backed off, but the lost runs are failed
+
+    health = PluginHealth.objects.get(source=source)
+    assert (health.is_healthy, health.consecutive_failures, health.total_failures) == (False, 3, 3)
+    assert "worker lost" in health.last_error and health.avg_duration_ms == 0
+    assert Event.objects.filter(kind="plugin.failed", subject_id=source.pk).count() == 1
+    assert not CollectionRun.objects.filter(source=source, status="running").exists()
+    assert source_collect(source=source).status == "skipped"
+    assert PluginHealth.objects.get(source=source).total_failures == 3  # failed once, not again
