@@ -216,19 +216,46 @@ def source_enabled_set(*, source: Source, enabled: bool) -> Source:
     return source
 
 
-def source_schedule_sync(*, source: Source) -> PeriodicTask:
+def _task_name(source_name: str) -> str:
+    return f"collect {source_name}"
+
+
+def _task_description(source_name: str) -> str:
+    return f"Collect source '{source_name}'"
+
+
+def _task_rename(*, task: PeriodicTask, previous_name: str, name: str) -> list[str]:
+    """Follow a source's rename on its task; the fields to save. A name or description the operator chose
+    (anything but the defaults for the previous name) stays, and so does the old name when the new one is
+    taken by another task."""
+    fields = []
+    if task.name == _task_name(previous_name):
+        if PeriodicTask.objects.filter(name=_task_name(name)).exclude(pk=task.pk).exists():
+            logger.warning("periodic task %r exists already; %r keeps its name", _task_name(name), task.name)
+        else:
+            task.name, fields = _task_name(name), ["name"]
+    if task.description == _task_description(previous_name):
+        task.description = _task_description(name)
+        fields.append("description")
+    return fields
+
+
+def source_schedule_sync(*, source: Source, previous_name: str | None = None) -> PeriodicTask:
     """Create or update the source's own periodic task: every ``poll_interval`` seconds, enabled with it.
 
-    Called on every save of the source. Only interval, enabled and the task's arguments are set here, so
-    what an operator changes on the periodic task itself (queue, expiry, description ...) stays.
+    Called on every save of the source. Only interval, enabled and the task's arguments are set here, and
+    on a rename (``previous_name``) the default name and description, so what an operator changes on the
+    periodic task itself (queue, expiry, a name of their own ...) stays.
     """
     interval, _ = IntervalSchedule.objects.get_or_create(every=source.poll_interval, period=IntervalSchedule.SECONDS)
     # Read the task fresh: the copy cached on ``source`` may predate an operator's edit.
     task = PeriodicTask.objects.filter(pk=source.periodic_task_id).first() if source.periodic_task_id else None
-    task = task or PeriodicTask.objects.filter(name=f"collect {source.name}").first()
+    task = task or PeriodicTask.objects.filter(name=_task_name(source.name)).first()
     fields = ["task", "interval", "crontab", "solar", "clocked", "args", "enabled", "last_run_at"]
     if task is None:
-        task, fields = PeriodicTask(name=f"collect {source.name}", description=f"Collect source '{source.name}'"), None
+        task, fields = PeriodicTask(name=_task_name(source.name), description=_task_description(source.name)), None
+    elif previous_name and previous_name != source.name:
+        fields += _task_rename(task=task, previous_name=previous_name, name=source.name)
     task.task = COLLECT_TASK
     task.interval, task.crontab, task.solar, task.clocked = interval, None, None, None
     task.args = json.dumps([source.pk])

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
 from apps.plugins.models import PluginHealth, Source
 from apps.plugins.services import source_schedule_sync
+
+
+@receiver(pre_save, sender=Source, dispatch_uid="plugins.source_saving")
+def _source_saving(
+    sender: type[Source], instance: Source, raw: bool = False, update_fields: Any = None, **kwargs: Any
+) -> None:
+    # The stored name, so the periodic task can follow a rename after the save.
+    if not raw and instance.pk and (update_fields is None or "name" in update_fields):
+        instance._name_before_save = Source.objects.filter(pk=instance.pk).values_list("name", flat=True).first()
 
 
 @receiver(post_save, sender=Source, dispatch_uid="plugins.source_saved")
@@ -17,7 +26,7 @@ def _source_saved(sender: type[Source], instance: Source, created: bool, raw: bo
         return
     if created:
         PluginHealth.objects.get_or_create(source=instance)
-    source_schedule_sync(source=instance)
+    source_schedule_sync(source=instance, previous_name=instance.__dict__.pop("_name_before_save", None))
 
 
 @receiver(post_delete, sender=Source, dispatch_uid="plugins.source_deleted")

@@ -109,3 +109,41 @@ def test_task_routes_to_the_collect_queue():
 
     route = app.amqp.router.route({}, "apps.plugins.tasks.source_collect")
     assert route["queue"].name == "collect"
+
+
+def test_renaming_a_source_renames_its_periodic_task_and_keeps_operator_edits():
+    source = SourceFactory(name="old-name")
+    PeriodicTask.objects.filter(pk=source.periodic_task_id).update(queue="collect-slow", expires=None, priority=3)
+
+    source.name = "new-name"
+    source.save()
+
+    task = PeriodicTask.objects.get(pk=source.periodic_task_id)
+    assert (task.name, task.description) == ("collect new-name", "Collect source 'new-name'")
+    assert (task.queue, task.priority, json.loads(task.args)) == ("collect-slow", 3, [source.pk])
+    assert PeriodicTask.objects.filter(task="apps.plugins.tasks.source_collect").count() == 1
+
+
+def test_a_periodic_task_name_chosen_by_the_operator_survives_a_rename():
+    source = SourceFactory(name="old-name")
+    PeriodicTask.objects.filter(pk=source.periodic_task_id).update(name="hn every 5 min", description="mine")
+
+    source.name = "new-name"
+    source.save()
+
+    task = PeriodicTask.objects.get(pk=source.periodic_task_id)
+    assert (task.name, task.description) == ("hn every 5 min", "mine")
+
+
+def test_rename_onto_a_taken_task_name_keeps_the_old_one():
+    PeriodicTask.objects.create(name="collect new-name", task="other.task", interval=_every(60))
+    source = SourceFactory(name="old-name")
+
+    source.name = "new-name"
+    source.save()
+
+    assert PeriodicTask.objects.get(pk=source.periodic_task_id).name == "collect old-name"
+
+
+def _every(seconds):
+    return IntervalSchedule.objects.get_or_create(every=seconds, period=IntervalSchedule.SECONDS)[0]
