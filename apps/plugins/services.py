@@ -6,9 +6,12 @@ import json
 import logging
 import random
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
@@ -26,6 +29,21 @@ logger = logging.getLogger(__name__)
 COLLECT_TASK = "apps.plugins.tasks.source_collect"
 BACKOFF_CAP = timedelta(hours=24)
 ERROR_MAX_CHARS = 1000
+# A second delivery of the same source's task while the first still runs (acks_late, beat overlap) or a
+# `collect` alongside a worker does nothing; the lock expires on its own if its holder dies.
+_LOCK_SECONDS = 30 * 60
+
+
+@contextmanager
+def source_collect_lock(*, source_id: int) -> Iterator[bool]:
+    """Yield whether the caller holds the source's collection lock (in Redis) and may collect it now."""
+    key = f"plugins:collect:{source_id}"
+    acquired = cache.add(key, 1, timeout=_LOCK_SECONDS)
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            cache.delete(key)
 
 
 def source_backoff(*, poll_interval: int, consecutive_failures: int) -> timedelta:

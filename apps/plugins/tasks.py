@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.core.cache import cache
 
 from apps.plugins.models import Source
 from apps.plugins.services import source_collect as source_collect_service
-
-# A second delivery of the same source's task while the first still runs (acks_late, beat overlap) waits
-# for nothing and does nothing; the lock expires on its own if a worker dies.
-_LOCK_SECONDS = 30 * 60
+from apps.plugins.services import source_collect_lock
 
 
 @shared_task(name="apps.plugins.tasks.source_collect", ignore_result=False)
@@ -21,11 +17,8 @@ def source_collect(source_id: int, trigger: str = "schedule", force: bool = Fals
         return f"source {source_id} no longer exists"
     if trigger == "schedule" and not source.enabled:
         return f"{source.name}: disabled"
-    lock = f"plugins:collect:{source_id}"
-    if not cache.add(lock, 1, timeout=_LOCK_SECONDS):
-        return f"{source.name}: already collecting"
-    try:
+    with source_collect_lock(source_id=source.pk) as acquired:
+        if not acquired:
+            return f"{source.name}: already collecting"
         run = source_collect_service(source=source, trigger=trigger, force=force)
-    finally:
-        cache.delete(lock)
     return f"{source.name}: {run.status} new={run.new_count} updated={run.duplicate_count} skipped={run.skipped_count}"

@@ -7,7 +7,7 @@ from datetime import timedelta
 from io import StringIO
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 from werkzeug import Response
 
@@ -229,9 +229,11 @@ def test_collect_all_keeps_going_past_failing_sources(httpserver, serve):
     late = _feed_source(serve("/late", "atom_github.xml"), name="c-late")
     out = StringIO()
 
-    call_command("collect", "--all", stdout=out)
+    with pytest.raises(CommandError, match="Failed: b-bad") as failed:  # exit code 1, after the others ran
+        call_command("collect", "--all", stdout=out)
 
-    assert "b-bad: failed" in out.getvalue() and "Done! 3 source(s), 1 failed." in out.getvalue()
+    assert failed.value.returncode == 1
+    assert "b-bad: failed" in out.getvalue() and "Done! 3 sources: 2 ok, 1 failed, 0 skipped." in out.getvalue()
     assert Item.objects.filter(source=good).count() == 2 and Item.objects.filter(source=late).count() == 2
     assert not Item.objects.filter(source=bad).exists()
 

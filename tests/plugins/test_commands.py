@@ -7,6 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from apps.plugins.models import CollectionRun, Source
+from apps.plugins.services import source_collect_lock
 from apps.trends.models import Item
 from tests.plugins.conftest import FIXTURES
 from tests.plugins.factories import SourceFactory
@@ -82,3 +83,28 @@ def test_bootstrap_local_seeds_offline_demo_sources_and_collects_them():
     real = Source.objects.exclude(kind__in=["file", "replay"])
     assert real.count() == 6 and not real.filter(enabled=True).exists()
     assert all(source.periodic_task_id for source in Source.objects.all())
+
+
+def test_collect_all_prints_a_line_per_source_and_a_summary_skipping_one_a_worker_holds(serve):
+    SourceFactory(name="a-bbc", config={"urls": [serve("/bbc", "rss2_bbc.xml")]})
+    SourceFactory(name="b-github", config={"urls": [serve("/github", "atom_github.xml")]})
+    busy = SourceFactory(name="c-busy", config={"urls": [serve("/busy", "rss2_bbc.xml")]})
+    SourceFactory(name="d-off", enabled=False)
+    out = StringIO()
+
+    with source_collect_lock(source_id=busy.pk):  # as a worker collecting it would
+        call_command("collect", "--all", stdout=out)
+
+    lines = out.getvalue().splitlines()
+    assert [line.split(":")[0] for line in lines] == ["a-bbc", "b-github", "c-busy", "Done! 3 sources"]
+    assert lines[2] == "c-busy: skipped (a worker is collecting it)"
+    assert lines[-1] == "Done! 3 sources: 2 ok, 0 failed, 1 skipped."
+    assert not CollectionRun.objects.filter(source=busy).exists()
+
+
+def test_collect_exits_non_zero_when_a_named_source_fails(serve):
+    SourceFactory(name="bad", config={"urls": [serve("/bad", b"<html>nope</html>", content_type="text/html")]})
+    out = StringIO()
+    with pytest.raises(CommandError, match="Failed: bad") as failed:
+        call_command("collect", "bad", stdout=out)
+    assert failed.value.returncode == 1 and "Done! 1 sources: 0 ok, 1 failed, 0 skipped." in out.getvalue()

@@ -1,12 +1,15 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.plugins.collectors import collector_class
-from apps.plugins.models import CollectionRun
-from apps.plugins.services import source_collect, sources_due
+from apps.plugins.models import CollectionRun, Source
+from apps.plugins.services import source_collect, source_collect_lock, sources_due
 
 
 class Command(BaseCommand):
-    help = "Collect the named sources (or every enabled one) now and print per-source counts."
+    help = (
+        "Collect the named sources (or every enabled one) now, one line per source and a summary; "
+        "exits 1 when any source failed (after collecting all the others)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("names", nargs="*", metavar="NAME", help="source names")
@@ -20,19 +23,33 @@ class Command(BaseCommand):
         missing = sorted(set(names) - {s.name for s in sources})
         if missing:
             raise CommandError(f"No source named {', '.join(missing)}.")
-        failed = 0
-        for source in sources:
-            if dry_run:
+        if dry_run:
+            for source in sources:
                 self._dry_run(source)
-                continue
+            return
+        outcomes = {"ok": [], "failed": [], "skipped": []}
+        for source in sources:
+            outcome = self._collect(source)
+            outcomes[outcome].append(source.name)
+        ok, failed, skipped = (len(outcomes[key]) for key in ("ok", "failed", "skipped"))
+        self.stdout.write(f"Done! {len(sources)} sources: {ok} ok, {failed} failed, {skipped} skipped.")
+        if failed:
+            # After the summary, so cron and CI notice while every other source was still collected.
+            raise CommandError(f"Failed: {', '.join(outcomes['failed'])} (see their runs in the admin).")
+
+    def _collect(self, source: Source) -> str:
+        """Collect one source and print its line; "ok", "failed" or "skipped" (a worker holds it)."""
+        with source_collect_lock(source_id=source.pk) as acquired:
+            if not acquired:
+                self.stdout.write(f"{source.name}: skipped (a worker is collecting it)")
+                return "skipped"
             run = source_collect(source=source, trigger="command", force=True)
-            failed += run.status == CollectionRun.Status.FAILED
-            line = (
-                f"{source.name}: {run.status} fetched={run.fetched_count} new={run.new_count} "
-                f"updated={run.duplicate_count} skipped={run.skipped_count} ({run.duration_ms or 0:.0f} ms)"
-            )
-            self.stdout.write(line + (f"\n  error: {run.error[:300]}" if run.error else ""))
-        self.stdout.write(f"Done! {len(sources)} source(s), {failed} failed.")
+        line = (
+            f"{source.name}: {run.status} fetched={run.fetched_count} new={run.new_count} "
+            f"updated={run.duplicate_count} skipped={run.skipped_count} ({run.duration_ms or 0:.0f} ms)"
+        )
+        self.stdout.write(line + (f"\n  error: {run.error[:300]}" if run.error else ""))
+        return "failed" if run.status == CollectionRun.Status.FAILED else "ok"
 
     def _dry_run(self, source):
         try:
