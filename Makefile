@@ -21,7 +21,7 @@ run: install
 	$(PY) -m trendsite.embedded up
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
-	$(PY) manage.py bootstrap_local
+	PIPELINE_SCHEDULE_SECONDS=60 $(PY) manage.py bootstrap_local
 	@echo "trendsite: http://127.0.0.1:8000/admin/  (Ctrl-C stops; 'make stop' stops PostgreSQL and Redis)"
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" DEBUG=1 WEB_BIND=127.0.0.1:8000 honcho start -f Procfile web worker beat
 

@@ -12,6 +12,15 @@ class DefaultSchedule:
     every_seconds: int
     kwargs: dict[str, Any] = field(default_factory=dict)
     description: str = ""
+    # A setting that, when present, overrides every_seconds; read when sync_schedules runs.
+    every_setting: str = ""
+
+    def interval_seconds(self) -> int:
+        from django.conf import settings
+
+        return (
+            int(getattr(settings, self.every_setting, self.every_seconds)) if self.every_setting else self.every_seconds
+        )
 
 
 DEFAULT_SCHEDULES: list[DefaultSchedule] = []
@@ -23,6 +32,7 @@ DEFAULT_SCHEDULES.append(
         name="pipeline: full",
         task="apps.trends.tasks.pipeline_run_task",
         every_seconds=900,
+        every_setting="PIPELINE_SCHEDULE_SECONDS",
         kwargs={"workflow": "full", "trigger": "schedule"},
         description="Process new items into topics and trends, then re-rank and advance every live trend.",
     )

@@ -184,6 +184,8 @@ SPECTACULAR_SETTINGS = {
 # CIDRs that outbound fetches may reach although private or loopback (tests allow 127.0.0.0/8).
 TRENDSITE_OUTBOUND_ALLOW = typed("list", "TRENDSITE_OUTBOUND_ALLOW", default=[])
 READYZ_TIMEOUT = typed("float", "READYZ_TIMEOUT", default=2.0)
+# Interval of the default "pipeline: full" schedule when sync_schedules first creates it (`make run`: 60 s).
+PIPELINE_SCHEDULE_SECONDS = typed("int", "PIPELINE_SCHEDULE_SECONDS", default=900)
 
 # ---------------------------------------------------------------- logging (JSON lines with a request id)
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

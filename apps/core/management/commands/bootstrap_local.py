@@ -11,3 +11,5 @@ class Command(BaseCommand):
         call_command("sync_schedules", stdout=self.stdout)
         # The file demo is collected at once so the admin has items on first load; replay follows its schedule.
         call_command("collect", "demo-file", "demo-replay", stdout=self.stdout)
+        # First trends before the first page load; beat's pipeline schedule carries on from here.
+        call_command("run_pipeline", stdout=self.stdout)

@@ -17,7 +17,7 @@ class Command(BaseCommand):
             if PeriodicTask.objects.filter(name=default.name).exists():
                 continue  # the operator may have edited it: leave it be
             interval, _ = IntervalSchedule.objects.get_or_create(
-                every=default.every_seconds, period=IntervalSchedule.SECONDS
+                every=default.interval_seconds(), period=IntervalSchedule.SECONDS
             )
             PeriodicTask.objects.create(
                 name=default.name,

@@ -1,0 +1,20 @@
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django_celery_beat.models import PeriodicTask
+
+from apps.trends.models import Item, Topic
+
+
+@pytest.mark.django_db
+def test_bootstrap_local_leaves_processed_demo_items_and_a_pipeline_schedule(settings):
+    settings.PIPELINE_SCHEDULE_SECONDS = 60
+    out = StringIO()
+    call_command("bootstrap_local", stdout=out)
+    assert Item.objects.exists()
+    assert not Item.objects.filter(processed_at__isnull=True).exists()
+    assert Topic.objects.filter(item_count__gte=2).exists()
+    pipeline = PeriodicTask.objects.get(name="pipeline: full")
+    assert pipeline.interval.every == 60
+    assert "Demo login" in out.getvalue()
