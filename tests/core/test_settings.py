@@ -70,3 +70,23 @@ def test_production_check_deploy_is_clean_with_real_values():
     )
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize(("dsn", "active"), [("", "False"), ("http://public@127.0.0.1:9/1", "True")])
+def test_sentry_starts_only_with_a_dsn(dsn, active):
+    code = (
+        "import django, sentry_sdk; django.setup(); c = sentry_sdk.get_client();"
+        "print(c.is_active(), sorted(c.integrations) if c.is_active() else '')"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "trendsite.settings.base", "SENTRY_DSN": dsn},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[0] == active
+    if dsn:
+        assert all(name in result.stdout for name in ("'django'", "'celery'", "'redis'"))
