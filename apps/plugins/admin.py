@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
 from apps.plugins.collectors import source_config_validate
+from apps.plugins.config_secrets import config_masked, config_secrets_restore
+from apps.plugins.health_display import RECENT_RUNS, health_badge_html, runs_sparkline_html
 from apps.plugins.models import CollectionRun, Source
 from apps.plugins.services import source_enabled_set, source_health_reset
 from apps.plugins.tasks import source_collect
@@ -20,15 +24,27 @@ RECENT_RUNS_DAYS = 3
 
 
 class SourceForm(forms.ModelForm):
+    """Credentials in the config show as a mask; sending the mask back keeps the stored value."""
+
     class Meta:
         model = Source
         fields = ("name", "kind", "config", "enabled", "poll_interval")
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["config"] = config_masked(kind=self.instance.kind, config=self.instance.config)
+
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("kind") and "config" in cleaned:
+            name = cleaned.get("name", "")
             try:
-                source_config_validate(kind=cleaned["kind"], name=cleaned.get("name", ""), config=cleaned["config"])
+                # The instance still holds the stored config here: the form copies onto it after clean().
+                cleaned["config"] = config_secrets_restore(
+                    name=name, kind=cleaned["kind"], config=cleaned["config"], stored=self.instance.config
+                )
+                source_config_validate(kind=cleaned["kind"], name=name, config=cleaned["config"])
             except ValidationError as exc:
                 self.add_error("config", exc)
         return cleaned
@@ -85,6 +101,7 @@ class SourceAdmin(admin.ModelAdmin):
         "kind",
         "enabled",
         "health_badge",
+        "recent_runs_chart",
         "last_success",
         "consecutive_failures",
         "success_rate",
@@ -94,22 +111,47 @@ class SourceAdmin(admin.ModelAdmin):
     list_filter = (HealthFilter, "kind", "enabled")
     list_select_related = ("health",)
     search_fields = ("name",)
-    readonly_fields = ("etag", "last_modified", "next_fetch_after", "schedule_link", "created_at", "updated_at")
+    readonly_fields = (
+        "recent_runs_chart",
+        "config_masked",
+        "etag",
+        "last_modified",
+        "next_fetch_after",
+        "schedule_link",
+        "created_at",
+        "updated_at",
+    )
     actions = ("enable", "disable", "collect_now", "reset_health")
     inlines = (RecentRunInline,)
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Source]:
+        # Each page's recent runs in one query (a window per source), however many sources it lists.
+        recent = CollectionRun.objects.only(
+            "source_id", "started_at", "status", "error", "new_count", "duplicate_count"
+        ).order_by("-started_at")[:RECENT_RUNS]
+        return super().get_queryset(request).prefetch_related(Prefetch("runs", queryset=recent, to_attr="recent_runs"))
+
+    def get_fields(self, request: HttpRequest, obj: Source | None = None):
+        # An operator who may only view gets the masked config; an editor gets the form's (masked) field.
+        hidden = "config" if obj and not self.has_change_permission(request, obj) else "config_masked"
+        return [field for field in super().get_fields(request, obj) if field != hidden]
+
     @admin.display(description="health", ordering="health__is_healthy")
     def health_badge(self, source: Source):
-        health = getattr(source, "health", None)
-        if health is None or health.total_runs == 0:
-            colour, label = "#6b7280", "never run"
-        elif not health.is_healthy:
-            colour, label = "#b91c1c", "unhealthy"
-        elif health.consecutive_failures:
-            colour, label = "#b45309", f"failing ({health.consecutive_failures})"
-        else:
-            colour, label = "#15803d", "healthy"
-        return format_html('<b style="color:{}">● {}</b>', colour, label)
+        return health_badge_html(source=source, health=getattr(source, "health", None))
+
+    @admin.display(description=f"last {RECENT_RUNS} runs")
+    def recent_runs_chart(self, source: Source):
+        if not source.pk:
+            return "–"
+        runs = getattr(source, "recent_runs", None)
+        if runs is None:
+            runs = list(source.runs.order_by("-started_at")[:RECENT_RUNS])
+        return runs_sparkline_html(runs)
+
+    @admin.display(description="config")
+    def config_masked(self, source: Source):
+        return format_html("<pre>{}</pre>", json.dumps(config_masked(kind=source.kind, config=source.config), indent=2))
 
     @admin.display(description="last success", ordering="health__last_success_at")
     def last_success(self, source: Source):

@@ -21,6 +21,7 @@ from apps.core.models import Event
 from apps.core.services import event_emit
 from apps.plugins.collectors import collector_class
 from apps.plugins.collectors.base import CollectOutcome
+from apps.plugins.config_secrets import secrets_scrubbed
 from apps.plugins.models import CollectionRun, PluginHealth, Source
 from apps.trends.ingest import IngestResult, items_ingest
 
@@ -109,6 +110,7 @@ def _run_finish(
     run.finished_at = timezone.now()
     run.duration_ms = (time.monotonic() - started) * 1000
     run.status = status
+    error = secrets_scrubbed(kind=source.kind, config=source.config, text=error)
     run.error = error[: ERROR_MAX_CHARS * 4]
     if ingest is not None:
         run.new_count, run.duplicate_count = ingest.new, ingest.updated

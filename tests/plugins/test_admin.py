@@ -1,11 +1,17 @@
 """The sources console: list with health, filters, config validation, actions."""
 
+import json
+from datetime import timedelta
+
 import pytest
 import redis
 from django.conf import settings
+from django.contrib.auth.models import Permission
 from django.urls import reverse
+from django.utils import timezone
 
-from apps.plugins.models import PluginHealth, Source
+from apps.plugins.config_secrets import MASK
+from apps.plugins.models import CollectionRun, PluginHealth, Source
 from tests.plugins.factories import SourceFactory
 
 pytestmark = pytest.mark.django_db
@@ -79,3 +85,129 @@ def test_actions_disable_enable_reset_and_collect_now(admin_client, django_captu
     assert "Queued 1 source(s)" in response.content.decode()
     assert broker.llen("collect") == before + 1
     broker.delete("collect")
+
+
+def _change_form_data(source, config):
+    return {
+        "name": source.name,
+        "kind": source.kind,
+        "config": json.dumps(config),
+        "enabled": "on",
+        "poll_interval": source.poll_interval,
+        "runs-TOTAL_FORMS": 0,
+        "runs-INITIAL_FORMS": 0,
+    }
+
+
+def test_change_form_masks_credentials_and_keeps_them_when_the_mask_comes_back(admin_client):
+    source = SourceFactory(
+        name="reddit",
+        kind="reddit",
+        config={"subreddits": ["news"], "client_id": "cid-1", "client_secret": "s3cr3t-value"},
+    )
+    url = reverse("admin:plugins_source_change", args=[source.pk])
+
+    page = admin_client.get(url).content.decode()
+    assert "s3cr3t-value" not in page and MASK in page and "cid-1" in page
+
+    form_config = {"subreddits": ["news", "worldnews"], "client_id": "cid-1", "client_secret": MASK}
+    response = admin_client.post(url, _change_form_data(source, form_config))
+    assert response.status_code == 302
+    source.refresh_from_db()
+    assert source.config["client_secret"] == "s3cr3t-value" and source.config["subreddits"] == ["news", "worldnews"]
+
+    admin_client.post(url, _change_form_data(source, {**form_config, "client_secret": "rotated"}))
+    source.refresh_from_db()
+    assert source.config["client_secret"] == "rotated"
+
+
+def test_the_mask_without_a_stored_credential_is_refused(admin_client):
+    source = SourceFactory(name="yt", kind="youtube", config={})
+    url = reverse("admin:plugins_source_change", args=[source.pk])
+    response = admin_client.post(url, _change_form_data(source, {"api_key": MASK}))
+    assert response.status_code == 200
+    assert "&#x27;api_key&#x27; shows the mask ******** but no value is stored" in response.content.decode()
+    source.refresh_from_db()
+    assert source.config == {}
+
+
+def test_view_only_operators_see_credentials_masked(client, django_user_model):
+    source = SourceFactory(name="x", kind="twitter", config={"queries": ["ai"], "bearer_token": "AAAA-bearer"})
+    viewer = django_user_model.objects.create_user("viewer", password="pw", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_source"))
+    client.force_login(viewer)
+    page = client.get(reverse("admin:plugins_source_change", args=[source.pk])).content.decode()
+    assert "AAAA-bearer" not in page and MASK in page and "&quot;queries&quot;" in page
+
+
+def test_credentials_in_error_messages_are_masked(httpserver):
+    from apps.plugins.services import source_collect
+
+    httpserver.expect_request("/youtube/v3/videos").respond_with_data("denied", status=403)
+    source = SourceFactory(
+        kind="youtube", config={"api_key": "AIza-leaky-key", "base_url": httpserver.url_for("/youtube/v3")}
+    )
+    run = source_collect(source=source)
+    assert run.status == "failed" and "HTTP 403" in run.error
+    assert "AIza-leaky-key" not in run.error and "key=********" in run.error
+    assert "AIza-leaky-key" not in PluginHealth.objects.get(source=source).last_error
+
+
+def _runs(source, statuses):
+    start = timezone.now() - timedelta(hours=len(statuses))
+    CollectionRun.objects.bulk_create(
+        CollectionRun(source=source, started_at=start + timedelta(hours=i), finished_at=start, status=status)
+        for i, status in enumerate(statuses)
+    )
+
+
+def _sources_with_runs(count):
+    for n in range(count):
+        source = SourceFactory(name=f"src-{n:03d}")
+        _runs(source, ["success", "failed", "not_modified"] * 9)  # 27 runs, 20 drawn
+
+
+def test_changelist_draws_badges_and_run_sparklines(admin_client):
+    healthy, failing, sick = SourceFactory(name="a-ok"), SourceFactory(name="b-failing"), SourceFactory(name="c-sick")
+    off = SourceFactory(name="d-off", enabled=False)
+    PluginHealth.objects.filter(source__in=[healthy, off]).update(total_runs=3)
+    PluginHealth.objects.filter(source=failing).update(total_runs=3, consecutive_failures=1)
+    PluginHealth.objects.filter(source=sick).update(total_runs=3, consecutive_failures=3, is_healthy=False)
+    _runs(healthy, ["success"] * 25)
+    _runs(failing, ["success", "failed"])
+    _runs(sick, ["failed", "failed", "failed"])
+
+    page = admin_client.get(reverse(CHANGELIST)).content.decode()
+
+    for colour, label in [("#15803d", "healthy"), ("#b45309", "failing (1)"), ("#b91c1c", "unhealthy")]:
+        assert f'background:{colour};color:#fff;font-weight:600;white-space:nowrap">{label}</span>' in page
+    assert 'background:#6b7280;color:#fff;font-weight:600;white-space:nowrap">disabled</span>' in page
+    assert page.count('class="runs-sparkline"') == 3 and "no runs" in page
+    assert 'aria-label="last 20 runs, 0 failed"' in page and 'aria-label="last 3 runs, 3 failed"' in page
+    assert page.count('fill="#b91c1c"><title>') == 4
+
+
+def test_change_page_draws_the_run_sparkline(admin_client):
+    source = SourceFactory(name="one")
+    _runs(source, ["success", "failed"])
+    page = admin_client.get(reverse("admin:plugins_source_change", args=[source.pk])).content.decode()
+    assert 'aria-label="last 2 runs, 1 failed"' in page
+
+
+@pytest.mark.parametrize("sources", [3, 40])
+def test_changelist_queries_do_not_grow_with_sources(admin_client, django_assert_max_num_queries, sources):
+    _sources_with_runs(sources)
+    admin_client.get(reverse(CHANGELIST))  # warm the session and content types
+    with django_assert_max_num_queries(8):
+        page = admin_client.get(reverse(CHANGELIST)).content.decode()
+    assert page.count('class="runs-sparkline"') == sources
+
+
+def test_credentials_from_the_environment_are_masked_in_errors_too(httpserver, monkeypatch):
+    from apps.plugins.services import source_collect
+
+    monkeypatch.setenv("YOUTUBE_API_KEY", "AIza-env-key")
+    httpserver.expect_request("/youtube/v3/videos").respond_with_data("denied", status=403)
+    source = SourceFactory(kind="youtube", config={"base_url": httpserver.url_for("/youtube/v3")})
+    run = source_collect(source=source)
+    assert run.status == "failed" and "AIza-env-key" not in run.error and "key=********" in run.error

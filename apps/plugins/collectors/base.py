@@ -93,6 +93,8 @@ class Collector:
                     cleaned[spec.name] = spec.default
                 continue
             problem = _field_error(spec, config[spec.name])
+            if problem and spec.secret:  # the message must not quote a credential
+                problem = f"must be {_type_name(spec.type)}"
             if problem:
                 errors.append(f"{prefix}: '{spec.name}' {problem}")
             else:
