@@ -28,7 +28,7 @@ from apps.trends.pipeline.neardup import dedup_near
 from apps.trends.pipeline.normalise import normalise
 from apps.trends.pipeline.rank import rank
 from apps.trends.pipeline.topics import topic_assign, topic_merge, topic_stats_refresh
-from apps.trends.vectors import vector_literal
+from apps.trends.vectors import vector_cursor
 
 logger = logging.getLogger(__name__)
 
@@ -41,8 +41,8 @@ ITEM_STAGES: list[tuple[str, Callable[[list[Item], StageContext], int]]] = [
     ("dedup_near", dedup_near),
     ("topic_assign", topic_assign),
 ]
-# One UPDATE ... FROM (VALUES ...) per batch: Django's bulk_update builds a CASE per column and row, which
-# with 384-float vectors costs more than the embedding itself.
+# One UPDATE ... FROM (VALUES ...) per batch, vectors sent in binary: Django's bulk_update builds a CASE per
+# column and row, which with 384-float vectors costs more than the embedding itself.
 _ITEMS_SAVE_SQL = """
 UPDATE trends_item AS i SET
     title = v.title, text = v.text, canonical_url = v.canonical_url, content_hash = v.content_hash,
@@ -53,7 +53,10 @@ FROM (VALUES {values}) AS v(
 )
 WHERE i.id = v.id
 """
-_ITEMS_SAVE_ROW = "(%s::bigint, %s, %s, %s, %s, %s::bigint, %s, %s::vector, %s::bigint, %s::timestamptz)"
+_ITEMS_SAVE_ROW = (
+    "(%s::bigint, %s::text, %s::text, %s::text, %s::text, %s::bigint, %s::text, %s::vector, %s::bigint,"
+    " %s::timestamptz)"
+)
 
 
 def items_save(items: list[Item]) -> None:
@@ -70,11 +73,11 @@ def items_save(items: list[Item]) -> None:
             item.content_hash,
             item.duplicate_of_id,
             item.language,
-            vector_literal(item.embedding) if item.embedding is not None else None,
+            None if item.embedding is None else np.asarray(item.embedding, dtype=np.float32),
             item.topic_id,
             item.processed_at,
         ]
-    with connection.cursor() as cursor:
+    with vector_cursor() as cursor:
         cursor.execute(_ITEMS_SAVE_SQL.format(values=",".join([_ITEMS_SAVE_ROW] * len(items))), params)
 
 

@@ -6,18 +6,18 @@ from datetime import timedelta
 
 import numpy as np
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models.functions import Coalesce
 
 from apps.trends.models import Item
 from apps.trends.pipeline.context import StageContext, item_time
-from apps.trends.vectors import index_scan_prefer, vector_literal
+from apps.trends.vectors import index_scan_prefer, vector_cursor
 
 # The inner query is a bare ORDER BY distance LIMIT k, which the HNSW index answers without visiting the
 # table; the window and the "original, processed" conditions are checked on those few neighbours only.
 _NEAREST_SQL = """
 SELECT q.idx, n.id, 1 - n.distance
-FROM (VALUES {values}) AS q(idx, emb, t)
+FROM (VALUES {values}) AS q(idx, emb)
 CROSS JOIN LATERAL (
     SELECT c.id, c.embedding <=> q.emb AS distance
     FROM trends_item c
@@ -34,12 +34,12 @@ def _nearest_stored(items: list[Item], exclude_ids: list[int]) -> dict[int, tupl
     """For each item (by position): the nearest processed original in the window and its similarity."""
     if not items:
         return {}
-    values = ",".join(["(%s, %s::vector, %s::timestamptz)"] * len(items))
+    values = ",".join(["(%s::int, %s::vector)"] * len(items))
     params: list = []
     for idx, item in enumerate(items):
-        params += [idx, vector_literal(item.embedding), item_time(item)]
+        params += [idx, np.asarray(item.embedding, dtype=np.float32)]
     params.append(_NEIGHBOURS)
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(), vector_cursor() as cursor:
         index_scan_prefer(cursor)
         cursor.execute(_NEAREST_SQL.format(values=values), params)
         neighbours = cursor.fetchall()

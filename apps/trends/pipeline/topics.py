@@ -10,18 +10,16 @@ README, "Ranking and lifecycle", for the figures).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 import numpy as np
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import Count, Max, Min
-from django.db.models.functions import Coalesce
+from django.db import transaction
 
 from apps.trends.models import Item, Topic, Trend
 from apps.trends.pipeline.context import StageContext, item_time
-from apps.trends.vectors import index_scan_prefer, unit, vector_literal
+from apps.trends.vectors import index_scan_prefer, unit, vector_cursor
 
 _CANDIDATES = 5
 
@@ -36,14 +34,36 @@ CROSS JOIN LATERAL (
     LIMIT %s
 ) AS n
 """
+_STATES_SQL = """
+SELECT id, centroid, item_count, is_active, last_item_at FROM trends_topic
+WHERE id = ANY(%s) AND centroid IS NOT NULL
+"""
+_CENTROIDS_SAVE_SQL = """
+UPDATE trends_topic AS tp SET centroid = v.centroid, item_count = v.n
+FROM (VALUES {values}) AS v(id, centroid, n)
+WHERE tp.id = v.id
+"""
+# Counts and times straight from the items, for every topic in one statement.
+_STATS_REFRESH_SQL = """
+UPDATE trends_topic AS tp SET item_count = s.n, source_count = s.sources, first_seen_at = s.first,
+    last_item_at = s.last
+FROM (
+    SELECT topic_id, count(*) AS n, count(DISTINCT source_id) AS sources,
+        min(coalesce(published_at, collected_at)) AS first, max(coalesce(published_at, collected_at)) AS last
+    FROM trends_item WHERE topic_id = ANY(%s) GROUP BY topic_id
+) AS s
+WHERE tp.id = s.topic_id
+"""
 
 
-@dataclass
+@dataclass(eq=False)
 class _TopicState:
-    topic: Topic
+    pk: int | None  # None until a new topic is inserted
     total: np.ndarray  # sum of member embeddings
     count: int
-    direction: np.ndarray | None = None  # unit(total), kept in step by add()
+    is_active: bool = True
+    last_item_at: datetime | None = None
+    direction: np.ndarray = field(init=False)  # unit(total), kept in step by add()
 
     def __post_init__(self) -> None:
         self.direction = unit(self.total)
@@ -58,13 +78,13 @@ def _nearest_topics(vectors: list[np.ndarray], times: list, exclude: set[int] | 
     """Ids of the nearest active topics per query vector (by position)."""
     if not vectors:
         return {}
-    values = ",".join(["(%s, %s::vector, %s::timestamptz)"] * len(vectors))
+    values = ",".join(["(%s::int, %s::vector, %s::timestamptz)"] * len(vectors))
     params: list = []
     for idx, (vector, when) in enumerate(zip(vectors, times, strict=True)):
-        params += [idx, vector_literal(vector), when]
+        params += [idx, np.asarray(vector, dtype=np.float32), when]
     params += [timedelta(hours=settings.PIPELINE_TOPIC_ACTIVE_HOURS), _CANDIDATES]
     found: dict[int, list[int]] = {}
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(), vector_cursor() as cursor:
         index_scan_prefer(cursor)
         cursor.execute(_NEAREST_TOPICS_SQL.format(values=values), params)
         for idx, topic_id in cursor.fetchall():
@@ -74,91 +94,114 @@ def _nearest_topics(vectors: list[np.ndarray], times: list, exclude: set[int] | 
 
 
 def _states_load(topic_ids: set[int]) -> dict[int, _TopicState]:
-    return {
-        t.pk: _TopicState(t, np.asarray(t.centroid, dtype=np.float32) * t.item_count, t.item_count)
-        for t in Topic.objects.filter(pk__in=topic_ids)
-    }
+    if not topic_ids:
+        return {}
+    with vector_cursor() as cursor:
+        cursor.execute(_STATES_SQL, [list(topic_ids)], binary=True)
+        rows = cursor.fetchall()
+    return {pk: _TopicState(pk, centroid * count, count, active, last) for pk, centroid, count, active, last in rows}
+
+
+def _centroids_save(states: list[_TopicState]) -> None:
+    """Store each topic's mean embedding and size (one statement, vectors in binary)."""
+    if not states:
+        return
+    params: list = []
+    for state in states:
+        params += [state.pk, state.total / max(state.count, 1), state.count]
+    values = ",".join(["(%s::bigint, %s::vector, %s::int)"] * len(states))
+    with vector_cursor() as cursor:
+        cursor.execute(_CENTROIDS_SAVE_SQL.format(values=values), params)
+
+
+def _topics_insert(states: list[_TopicState], items: list[Item]) -> None:
+    """Create the batch's new topics in one INSERT and give their states the new ids."""
+    if not states:
+        return
+    created = Topic.objects.bulk_create(
+        [Topic(item_count=0, first_seen_at=item_time(item), last_item_at=item_time(item)) for item in items]
+    )
+    for state, topic in zip(states, created, strict=True):
+        state.pk = topic.pk
 
 
 def topic_assign(items: list[Item], ctx: StageContext) -> int:
     """Give every item with an embedding a topic; duplicates follow their original. Returns new topics."""
     threshold = settings.PIPELINE_TOPIC_JOIN_THRESHOLD
     embedded = [i for i in items if i.embedding is not None]
+    for item in embedded:
+        item.embedding = np.asarray(item.embedding, dtype=np.float32)
     fresh = [i for i in embedded if i.duplicate_of is None]
-    nearest = _nearest_topics([np.asarray(i.embedding) for i in fresh], [item_time(i) for i in fresh])
+    nearest = _nearest_topics([i.embedding for i in fresh], [item_time(i) for i in fresh])
     fresh_index = {id(item): idx for idx, item in enumerate(fresh)}
     wanted = {tid for ids in nearest.values() for tid in ids}
     wanted |= {i.duplicate_of.topic_id for i in embedded if i.duplicate_of is not None and i.duplicate_of.topic_id}
     states = _states_load(wanted)
-    local: list[int] = []  # topics created or joined in this batch: the database does not know them yet
-    created = 0
+    local: dict[int, _TopicState] = {}  # by id(): topics created or joined in this batch, unknown to the database
+    in_batch: dict[int, _TopicState] = {}  # id(item) -> its topic, for duplicates of items in this batch
+    founded: list[_TopicState] = []
+    founders: list[Item] = []
+    assigned: list[tuple[Item, _TopicState]] = []
     for item in embedded:
-        vector = np.asarray(item.embedding, dtype=np.float32)
+        vector = item.embedding
         original = item.duplicate_of
         target: _TopicState | None = None
-        if original is not None and original.topic_id in states:
+        if original is not None and id(original) in in_batch:
+            target = in_batch[id(original)]
+        elif original is not None and original.topic_id in states:
             target = states[original.topic_id]
         elif original is None or original.topic_id is None:
-            candidates = list({*nearest.get(fresh_index.get(id(item), -1), []), *local})
+            candidates = list(
+                {
+                    id(s): s
+                    for s in [
+                        *(states[t] for t in nearest.get(fresh_index.get(id(item), -1), []) if t in states),
+                        *local.values(),
+                    ]
+                }.values()
+            )
             if candidates:
-                sims = np.stack([states[tid].direction for tid in candidates]) @ vector
+                sims = np.stack([s.direction for s in candidates]) @ vector
                 best = int(np.argmax(sims))
                 if sims[best] >= threshold:
-                    target = states[candidates[best]]
+                    target = candidates[best]
         if target is None:
-            when = item_time(item)
-            topic = Topic.objects.create(centroid=vector, item_count=0, first_seen_at=when, last_item_at=when)
-            target = states[topic.pk] = _TopicState(topic, np.zeros_like(vector), 0)
-            created += 1
+            target = _TopicState(None, np.zeros_like(vector), 0)
+            founded.append(target)
+            founders.append(item)
         target.add(vector)
-        item.topic = target.topic
-        if target.topic.pk not in local:
-            local.append(target.topic.pk)
-    for tid in local:
-        state = states[tid]
-        state.topic.centroid = state.total / max(state.count, 1)
-        state.topic.item_count = state.count
-    Topic.objects.bulk_update([states[tid].topic for tid in local], ["centroid", "item_count"])
-    ctx.touched_topic_ids.update(local)
-    ctx.counts["topics_created"] += created
-    return created
+        local[id(target)] = target
+        in_batch[id(item)] = target
+        assigned.append((item, target))
+    _topics_insert(founded, founders)
+    for item, target in assigned:
+        item.topic_id = target.pk
+    _centroids_save(list(local.values()))
+    ctx.touched_topic_ids.update(s.pk for s in local.values())
+    ctx.counts["topics_created"] += len(founded)
+    return len(founded)
 
 
 def topic_stats_refresh(topic_ids: set[int]) -> None:
     """Recount items and sources and the first/last item times from the items themselves."""
-    rows = (
-        Item.objects.filter(topic_id__in=topic_ids)
-        .values("topic_id")
-        .annotate(
-            n=Count("id"),
-            sources=Count("source_id", distinct=True),
-            first=Min(Coalesce("published_at", "collected_at")),
-            last=Max(Coalesce("published_at", "collected_at")),
-        )
-    )
-    topics = {t.pk: t for t in Topic.objects.filter(pk__in=topic_ids)}
-    for row in rows:
-        topic = topics[row["topic_id"]]
-        topic.item_count, topic.source_count = row["n"], row["sources"]
-        topic.first_seen_at, topic.last_item_at = row["first"], row["last"]
-    Topic.objects.bulk_update(topics.values(), ["item_count", "source_count", "first_seen_at", "last_item_at"])
+    if topic_ids:
+        with vector_cursor() as cursor:
+            cursor.execute(_STATS_REFRESH_SQL, [list(topic_ids)])
 
 
 def _merge_into(winner: _TopicState, loser: _TopicState) -> None:
     """Move the loser's items (and its trend, if the winner has none) to the winner."""
-    Item.objects.filter(topic_id=loser.topic.pk).update(topic_id=winner.topic.pk)
-    loser_trend = Trend.objects.filter(topic_id=loser.topic.pk).first()
+    Item.objects.filter(topic_id=loser.pk).update(topic_id=winner.pk)
+    loser_trend = Trend.objects.filter(topic_id=loser.pk).first()
     if loser_trend is not None:
-        if Trend.objects.filter(topic_id=winner.topic.pk).exists():
+        if Trend.objects.filter(topic_id=winner.pk).exists():
             loser_trend.delete()
         else:
-            loser_trend.topic_id = winner.topic.pk
+            loser_trend.topic_id = winner.pk
             loser_trend.save(update_fields=["topic"])
     winner.add(loser.total, loser.count)
-    loser.topic.is_active = False
-    loser.topic.merged_into_id = winner.topic.pk
-    loser.topic.item_count = 0
-    loser.topic.save(update_fields=["is_active", "merged_into", "item_count"])
+    loser.is_active = False
+    Topic.objects.filter(pk=loser.pk).update(is_active=False, merged_into_id=winner.pk, item_count=0)
 
 
 @transaction.atomic
@@ -166,10 +209,11 @@ def topic_merge(topic_ids: set[int], ctx: StageContext) -> int:
     """Merge converged topics among those touched and their nearest neighbours; returns merges done."""
     if not topic_ids:
         return 0
-    touched = list(Topic.objects.filter(pk__in=topic_ids, is_active=True).exclude(centroid=None))
-    nearest = _nearest_topics([np.asarray(t.centroid) for t in touched], [t.last_item_at or ctx.as_of for t in touched])
-    states = _states_load({t.pk for t in touched} | {tid for ids in nearest.values() for tid in ids})
-    states = {tid: s for tid, s in states.items() if s.topic.is_active and s.count > 0}
+    touched = [s for s in _states_load(topic_ids).values() if s.is_active]
+    nearest = _nearest_topics([s.direction for s in touched], [s.last_item_at or ctx.as_of for s in touched])
+    states = {s.pk: s for s in touched}
+    states |= _states_load({tid for ids in nearest.values() for tid in ids} - set(states))
+    states = {tid: s for tid, s in states.items() if s.is_active and s.count > 0}
     merge_bar, small_bar = settings.PIPELINE_TOPIC_MERGE_THRESHOLD, settings.PIPELINE_TOPIC_SMALL_MERGE_THRESHOLD
     small = settings.PIPELINE_TOPIC_SMALL_SIZE
     merges = 0
@@ -187,17 +231,15 @@ def topic_merge(topic_ids: set[int], ctx: StageContext) -> int:
         if adjusted[a, b] < merge_bar:
             break
         winner, loser = (states[ids[a]], states[ids[b]])
-        if loser.count > winner.count or (loser.count == winner.count and loser.topic.pk < winner.topic.pk):
+        if loser.count > winner.count or (loser.count == winner.count and loser.pk < winner.pk):
             winner, loser = loser, winner
         _merge_into(winner, loser)
-        del states[loser.topic.pk]
-        changed.discard(loser.topic.pk)
-        changed.add(winner.topic.pk)
-        ctx.touched_topic_ids.discard(loser.topic.pk)
+        del states[loser.pk]
+        changed.discard(loser.pk)
+        changed.add(winner.pk)
+        ctx.touched_topic_ids.discard(loser.pk)
         merges += 1
-    for tid in changed:
-        states[tid].topic.centroid = states[tid].total / states[tid].count
-    Topic.objects.bulk_update([states[tid].topic for tid in changed], ["centroid"])
+    _centroids_save([states[tid] for tid in changed])
     if changed:
         topic_stats_refresh(changed)
         ctx.touched_topic_ids.update(changed)
