@@ -6,7 +6,13 @@ DEMO_DIR = "apps/plugins/demo"  # relative to the project directory, so the data
 
 # Offline sources first; the real kinds are configured but disabled until an operator adds credentials.
 DEMO_SOURCES = [
-    ("demo-file", Source.Kind.FILE, True, 3600, {"path": f"{DEMO_DIR}/news-history.csv", "preset": "uci"}),
+    (
+        "demo-file",
+        Source.Kind.FILE,
+        True,
+        3600,
+        {"path": f"{DEMO_DIR}/news-history.csv", "preset": "uci", "rebase_to_now": True},
+    ),
     ("demo-replay", Source.Kind.REPLAY, True, 60, {"path": f"{DEMO_DIR}/news-replay.csv", "duration_minutes": 10}),
     ("hackernews-top", Source.Kind.HACKERNEWS, False, 900, {"list": "top", "max_items": 100}),
     ("reddit-worldnews", Source.Kind.REDDIT, False, 900, {"subreddits": ["worldnews", "technology"]}),
