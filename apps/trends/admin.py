@@ -40,8 +40,15 @@ class SnapshotInline(admin.TabularInline):
         return super().get_queryset(request).order_by("-taken_at")
 
 
+class PipelineOwnedAdmin(admin.ModelAdmin):
+    """Rows the pipeline creates: operators read and correct them, but never add them by hand."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
 @admin.register(Trend)
-class TrendAdmin(admin.ModelAdmin):
+class TrendAdmin(PipelineOwnedAdmin):
     list_display = (
         "title",
         "state_badge",
@@ -101,7 +108,7 @@ class TrendAdmin(admin.ModelAdmin):
 
 
 @admin.register(Topic)
-class TopicAdmin(admin.ModelAdmin):
+class TopicAdmin(PipelineOwnedAdmin):
     list_display = ("id", "representative", "item_count", "source_count", "is_active", "first_seen_at", "last_item_at")
     list_filter = ("is_active",)
     search_fields = ("keywords",)
@@ -162,7 +169,7 @@ class CategoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(PipelineRun)
-class PipelineRunAdmin(admin.ModelAdmin):
+class PipelineRunAdmin(PipelineOwnedAdmin):
     list_display = (
         "started_at",
         "workflow",
@@ -175,9 +182,6 @@ class PipelineRunAdmin(admin.ModelAdmin):
     )
     list_filter = ("status", "workflow", "trigger")
     readonly_fields = [f.name for f in PipelineRun._meta.fields]
-
-    def has_add_permission(self, request) -> bool:
-        return False
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, run: PipelineRun):

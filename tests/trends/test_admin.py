@@ -57,3 +57,8 @@ def test_item_topic_category_and_pipeline_run_pages_render(staff_client):
         response = staff_client.get(f"/admin/trends/{page}/")
         assert response.status_code == 200, page
     assert "boom" in staff_client.get("/admin/trends/pipelinerun/").content.decode()
+
+
+def test_pipeline_owned_rows_cannot_be_added_by_hand(staff_client):
+    for page in ("trend", "topic", "pipelinerun"):
+        assert staff_client.get(f"/admin/trends/{page}/add/").status_code == 403, page
