@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from apps.core.display import AMBER, BLUE, GREEN, GREY, RED, badge_html
 from apps.plugins.models import CollectionRun, PluginHealth, Source
 
 RECENT_RUNS = 20
-GREEN, AMBER, RED, GREY, BLUE = "#15803d", "#b45309", "#b91c1c", "#6b7280", "#1d4ed8"
 STATUS_COLOURS = {
     CollectionRun.Status.SUCCESS: GREEN,
     CollectionRun.Status.NOT_MODIFIED: "#86efac",
@@ -37,12 +37,7 @@ def health_state(*, source: Source, health: PluginHealth | None) -> tuple[str, s
 
 def health_badge_html(*, source: Source, health: PluginHealth | None) -> SafeString:
     colour, label = health_state(source=source, health=health)
-    return format_html(
-        '<span style="display:inline-block;padding:1px 8px;border-radius:9px;background:{};color:#fff;'
-        'font-weight:600;white-space:nowrap">{}</span>',
-        colour,
-        label,
-    )
+    return badge_html(colour=colour, label=label)
 
 
 def runs_sparkline_html(runs: Sequence[CollectionRun]) -> SafeString:
