@@ -20,7 +20,7 @@ from apps.trends.embeddings import texts_embed
 from apps.trends.models import Item, PipelineRun, Trend
 from apps.trends.pipeline.context import StageContext
 from apps.trends.pipeline.dedup import dedup_exact
-from apps.trends.pipeline.describe import describe
+from apps.trends.pipeline.describe import describe, items_categorise
 from apps.trends.pipeline.embed import embed, item_embedding_text
 from apps.trends.pipeline.language import language
 from apps.trends.pipeline.lifecycle import lifecycle
@@ -40,45 +40,48 @@ ITEM_STAGES: list[tuple[str, Callable[[list[Item], StageContext], int]]] = [
     ("embed", embed),
     ("dedup_near", dedup_near),
     ("topic_assign", topic_assign),
+    ("categorise", items_categorise),
 ]
-# One UPDATE ... FROM (VALUES ...) per batch, vectors sent in binary: Django's bulk_update builds a CASE per
-# column and row, which with 384-float vectors costs more than the embedding itself.
+# One UPDATE per batch, each column passed as one array and vectors in binary: Django's bulk_update builds a
+# CASE per column and row, which with 384-float vectors costs more than the embedding itself.
 _ITEMS_SAVE_SQL = """
 UPDATE trends_item AS i SET
     title = v.title, text = v.text, canonical_url = v.canonical_url, content_hash = v.content_hash,
     duplicate_of_id = v.duplicate_of_id, language = v.language, embedding = v.embedding,
-    topic_id = v.topic_id, processed_at = v.processed_at
-FROM (VALUES {values}) AS v(
-    id, title, text, canonical_url, content_hash, duplicate_of_id, language, embedding, topic_id, processed_at
+    topic_id = v.topic_id, category_id = v.category_id, processed_at = v.processed_at
+FROM unnest(
+    %s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[], %s::bigint[], %s::text[], {vectors}::vector[],
+    %s::bigint[], %s::bigint[], %s::timestamptz[]
+) AS v(
+    id, title, text, canonical_url, content_hash, duplicate_of_id, language, embedding, topic_id, category_id,
+    processed_at
 )
 WHERE i.id = v.id
 """
-_ITEMS_SAVE_ROW = (
-    "(%s::bigint, %s::text, %s::text, %s::text, %s::text, %s::bigint, %s::text, %s::vector, %s::bigint,"
-    " %s::timestamptz)"
-)
 
 
 def items_save(items: list[Item]) -> None:
     """Write what the item stages computed, for the whole batch in one statement."""
     if not items:
         return
-    params: list = []
-    for item in items:
-        params += [
-            item.pk,
-            item.title,
-            item.text,
-            item.canonical_url,
-            item.content_hash,
-            item.duplicate_of_id,
-            item.language,
-            None if item.embedding is None else np.asarray(item.embedding, dtype=np.float32),
-            item.topic_id,
-            item.processed_at,
-        ]
+    vectors = [None if i.embedding is None else np.asarray(i.embedding, dtype=np.float32) for i in items]
+    columns = [
+        [i.pk for i in items],
+        [i.title for i in items],
+        [i.text for i in items],
+        [i.canonical_url for i in items],
+        [i.content_hash for i in items],
+        [i.duplicate_of_id for i in items],
+        [i.language for i in items],
+        vectors,
+        [i.topic_id for i in items],
+        [i.category_id for i in items],
+        [i.processed_at for i in items],
+    ]
+    # %b sends the vectors in binary; a column of only NULLs has no element to take the type from.
+    placeholder = "%b" if any(v is not None for v in vectors) else "%s"
     with vector_cursor() as cursor:
-        cursor.execute(_ITEMS_SAVE_SQL.format(values=",".join([_ITEMS_SAVE_ROW] * len(items))), params)
+        cursor.execute(_ITEMS_SAVE_SQL.format(vectors=placeholder), columns)
 
 
 # Steps per workflow. Collection is not a step the pipeline runs: each Source is collected by its own

@@ -19,9 +19,10 @@ import psycopg
 from django.db import connection
 from psycopg.adapt import Dumper, Loader
 from psycopg.pq import Format
+from psycopg.types import TypeInfo
 
 _BIG_ENDIAN_FLOAT32 = np.dtype(">f4")
-_vector_oids: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # per psycopg connection
+_vector_types: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # TypeInfo per psycopg connection
 
 
 class _VectorDumper(Dumper):
@@ -42,15 +43,20 @@ class _VectorLoader(Loader):
 @contextmanager
 def vector_cursor() -> Iterator[psycopg.Cursor]:
     """A cursor on Django's connection (so inside its transaction) that sends numpy arrays as ``vector``
-    parameters and returns ``vector`` columns as float32 arrays. Use ``%s`` placeholders; results are binary."""
+    parameters (a list of them as ``vector[]``, for ``unnest``) and returns ``vector`` columns as float32
+    arrays. Use ``%s`` placeholders; ask for binary results with ``execute(..., binary=True)``.
+
+    A batch is passed as one array per column and unnested: a ``VALUES`` list with a placeholder per value
+    makes a query too long for psycopg's statement cache, and splitting it costs more than running it."""
     connection.ensure_connection()
     raw = connection.connection
-    oid = _vector_oids.get(raw)
-    if oid is None:
-        oid = _vector_oids[raw] = raw.execute("SELECT 'vector'::regtype::oid").fetchone()[0]
+    info = _vector_types.get(raw)
+    if info is None:
+        info = _vector_types[raw] = TypeInfo.fetch(raw, "vector")
     cursor = psycopg.Cursor(raw)
-    cursor.adapters.register_dumper(np.ndarray, type("VectorDumper", (_VectorDumper,), {"oid": oid}))
-    cursor.adapters.register_loader(oid, _VectorLoader)
+    info.register(cursor)
+    cursor.adapters.register_dumper(np.ndarray, type("VectorDumper", (_VectorDumper,), {"oid": info.oid}))
+    cursor.adapters.register_loader(info.oid, _VectorLoader)
     try:
         yield cursor
     finally:

@@ -3,17 +3,20 @@ a category from the ``Category`` prototypes smoothed over the topic's items."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
 from django.conf import settings
+from django.utils import timezone
 
 from apps.trends.embeddings import texts_embed
-from apps.trends.models import Category, Item, Topic, Trend
+from apps.trends.models import Category, Item, Trend
 from apps.trends.pipeline.context import StageContext
-from apps.trends.vectors import unit
+from apps.trends.vectors import unit, vector_cursor
 
 KEY_POINTS_MAX = 5
 KEY_POINT_MAX_SIMILARITY = 0.85  # closer than this to a chosen point is the same point reworded
@@ -47,6 +50,12 @@ def categories_prototypes() -> tuple[list[Category], np.ndarray]:
     return categories, np.stack([np.asarray(c.embedding, dtype=np.float32) for c in categories])
 
 
+_ADAPT_TOPICS_SQL = """
+SELECT centroid, item_count FROM trends_topic
+WHERE is_active AND item_count >= 3 AND last_item_at >= %s AND last_item_at <= %s AND centroid IS NOT NULL
+"""
+
+
 def prototypes_adapt(prototypes: np.ndarray, *, as_of: datetime) -> np.ndarray:
     """Pull each prototype towards the recent topics it wins (one self-training step).
 
@@ -58,11 +67,9 @@ def prototypes_adapt(prototypes: np.ndarray, *, as_of: datetime) -> np.ndarray:
     if not len(prototypes):
         return prototypes
     since = as_of - timedelta(hours=settings.PIPELINE_TOPIC_ACTIVE_HOURS)
-    rows = list(
-        Topic.objects.filter(is_active=True, item_count__gte=3, last_item_at__gte=since, last_item_at__lte=as_of)
-        .exclude(centroid=None)
-        .values_list("centroid", "item_count")
-    )
+    with vector_cursor() as cursor:
+        cursor.execute(_ADAPT_TOPICS_SQL, [since, as_of], binary=True)
+        rows = cursor.fetchall()
     if not rows:
         return prototypes
     centroids = np.stack([unit(c) for c, _ in rows])
@@ -112,49 +119,109 @@ def _softmax_rows(scores: np.ndarray) -> np.ndarray:
     return shifted / shifted.sum(axis=1, keepdims=True)
 
 
+_TOPICS_SQL = "SELECT id, centroid FROM trends_topic WHERE id = ANY(%s) AND is_active AND centroid IS NOT NULL"
+# The latest items describe a story as it stands; a cap keeps a huge topic from costing seconds.
+_ITEMS_SQL = """
+SELECT topic_id, id, title, embedding, duplicate_of_id, category_id FROM (
+    SELECT topic_id, id, title, embedding, duplicate_of_id, category_id,
+        row_number() OVER (PARTITION BY topic_id ORDER BY published_at DESC, id DESC) AS latest
+    FROM trends_item WHERE topic_id = ANY(%s) AND embedding IS NOT NULL
+) AS ranked
+WHERE latest <= %s
+ORDER BY topic_id, latest DESC
+"""
+_TOPICS_SAVE_SQL = """
+UPDATE trends_topic AS tp SET representative_item_id = v.item_id, keywords = v.keywords, updated_at = %s
+FROM unnest(%s::bigint[], %s::bigint[], %s::jsonb[]) AS v(id, item_id, keywords)
+WHERE tp.id = v.id
+"""
+
+
+def items_categorise(items: list[Item], ctx: StageContext) -> int:
+    """A first category for each placed item: its own vote smoothed with its batch-mates' in the same topic.
+
+    ``describe`` settles categories over the whole topic at the end of the run and rewrites only the items
+    whose category differs; rewriting every item there would re-insert every row into every index (the HNSW
+    one included) a second time. Returns how many items got a category."""
+    placed = [i for i in items if i.embedding is not None and i.topic_id is not None]
+    categories, prototypes = categories_prototypes()
+    if not placed or not categories:
+        return 0
+    prototypes = prototypes_adapt(prototypes, as_of=ctx.as_of)
+    probabilities = _softmax_rows(np.stack([np.asarray(i.embedding, dtype=np.float32) for i in placed]) @ prototypes.T)
+    rows_by_topic: dict[int, list[int]] = {}
+    for row, item in enumerate(placed):
+        rows_by_topic.setdefault(item.topic_id, []).append(row)
+    for rows in rows_by_topic.values():
+        votes = CATEGORY_OWN_WEIGHT * probabilities[rows] + (1 - CATEGORY_OWN_WEIGHT) * probabilities[rows].mean(axis=0)
+        for row, vote in zip(rows, votes, strict=True):
+            placed[row].category_id = categories[int(np.argmax(vote))].pk
+    return len(placed)
+
+
+@dataclass
+class _Member:
+    pk: int
+    title: str
+    vector: np.ndarray
+    duplicate_of_id: int | None
+    category_id: int | None
+
+
+def _members_load(topic_ids: list[int]) -> dict[int, list[_Member]]:
+    """The latest items of each topic (oldest first), in one query with vectors in binary."""
+    members: dict[int, list[_Member]] = {}
+    with vector_cursor() as cursor:
+        cursor.execute(_ITEMS_SQL, [topic_ids, DESCRIBE_MAX_ITEMS], binary=True)
+        for topic_id, *fields in cursor:
+            members.setdefault(topic_id, []).append(_Member(*fields))
+    return members
+
+
 def describe(topic_ids: set[int], ctx: StageContext) -> int:
     """Describe the topics: representative item and keywords on the topic; title, key points and category
     on its trend; a smoothed category on each item. Returns how many topics were described."""
     categories, prototypes = categories_prototypes()
     prototypes = prototypes_adapt(prototypes, as_of=ctx.as_of)
     trends = {t.topic_id: t for t in Trend.objects.filter(topic_id__in=topic_ids)}
-    described = 0
-    for topic in Topic.objects.filter(pk__in=topic_ids, is_active=True).exclude(centroid=None):
-        # The latest items describe a story as it stands; a cap keeps a huge topic from costing seconds.
-        items = list(
-            Item.objects.filter(topic=topic, embedding__isnull=False)
-            .only("id", "title", "embedding", "duplicate_of_id", "category_id")
-            .order_by("-published_at", "-id")[:DESCRIBE_MAX_ITEMS]
-        )[::-1]
+    with vector_cursor() as cursor:
+        cursor.execute(_TOPICS_SQL, [list(topic_ids)], binary=True)
+        centroids = dict(cursor.fetchall())
+    members = _members_load(list(centroids))
+    topic_rows: list[tuple[int, int, str]] = []
+    category_changes: dict[int, list[int]] = {}
+    for topic_id, centroid in centroids.items():
+        items = members.get(topic_id)
         if not items:
             continue
-        vectors = np.stack([np.asarray(i.embedding, dtype=np.float32) for i in items])
-        centre = unit(topic.centroid)
+        vectors = np.stack([i.vector for i in items])
+        centre = unit(centroid)
         originals = [k for k, i in enumerate(items) if i.duplicate_of_id is None] or list(range(len(items)))
         central = max(originals, key=lambda k: float(vectors[k] @ centre))
-        topic.representative_item = items[central]
-        topic.keywords = keywords_extract([items[k].title for k in originals])
-        topic.save(update_fields=["representative_item", "keywords", "updated_at"])
+        keywords = keywords_extract([items[k].title for k in originals])
+        topic_rows.append((topic_id, items[central].pk, json.dumps(keywords)))
         category = None
         if categories:
             probabilities = _softmax_rows(vectors @ prototypes.T)
             topic_vote = probabilities.mean(axis=0)
             item_votes = CATEGORY_OWN_WEIGHT * probabilities + (1 - CATEGORY_OWN_WEIGHT) * topic_vote
-            changed: dict[int, list[int]] = {}
             for item, vote in zip(items, item_votes, strict=True):
                 chosen = categories[int(np.argmax(vote))]
                 if item.category_id != chosen.pk:
-                    changed.setdefault(chosen.pk, []).append(item.pk)
-            for category_id, item_ids in changed.items():
-                Item.objects.filter(pk__in=item_ids).update(category_id=category_id)
+                    category_changes.setdefault(chosen.pk, []).append(item.pk)
             category = categories[int(np.argmax(topic_vote))]
-        trend = trends.get(topic.pk)
+        trend = trends.get(topic_id)
         if trend is not None:
             trend.title = items[central].title
             trend.key_points = key_points_select([items[k].title for k in originals], vectors[originals], centre)
             trend.category = category
-            trend.summary = ", ".join(topic.keywords)
-            trend.save(update_fields=["title", "key_points", "category", "summary"])
-        described += 1
-    ctx.counts["topics_described"] += described
-    return described
+            trend.summary = ", ".join(keywords)
+    if topic_rows:
+        with vector_cursor() as cursor:
+            cursor.execute(_TOPICS_SAVE_SQL, [timezone.now(), *map(list, zip(*topic_rows, strict=True))])
+    for category_id, item_ids in category_changes.items():
+        Item.objects.filter(pk__in=item_ids).update(category_id=category_id)
+    described = [t for tid, t in trends.items() if tid in centroids and tid in members]
+    Trend.objects.bulk_update(described, ["title", "key_points", "category", "summary"])
+    ctx.counts["topics_described"] += len(topic_rows)
+    return len(topic_rows)

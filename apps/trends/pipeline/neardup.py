@@ -7,25 +7,32 @@ from datetime import timedelta
 import numpy as np
 from django.conf import settings
 from django.db import transaction
-from django.db.models.functions import Coalesce
 
 from apps.trends.models import Item
 from apps.trends.pipeline.context import StageContext, item_time
 from apps.trends.vectors import index_scan_prefer, vector_cursor
 
 # The inner query is a bare ORDER BY distance LIMIT k, which the HNSW index answers without visiting the
-# table; the window and the "original, processed" conditions are checked on those few neighbours only.
+# table (MATERIALIZED keeps the planner from folding the join below into it); the window and the "original,
+# processed" conditions are checked on those few neighbours only, and DISTINCT ON keeps the nearest that passes.
 _NEAREST_SQL = """
-SELECT q.idx, n.id, 1 - n.distance
-FROM (VALUES {values}) AS q(idx, emb)
-CROSS JOIN LATERAL (
-    SELECT c.id, c.embedding <=> q.emb AS distance
-    FROM trends_item c
-    WHERE c.embedding IS NOT NULL
-    ORDER BY c.embedding <=> q.emb
-    LIMIT %s
-) AS n
-ORDER BY q.idx, n.distance
+WITH neighbours AS MATERIALIZED (
+    SELECT q.idx, q.t, n.id, n.distance
+    FROM unnest(%b::vector[], %s::timestamptz[]) WITH ORDINALITY AS q(emb, t, idx)
+    CROSS JOIN LATERAL (
+        SELECT c.id, c.embedding <=> q.emb AS distance
+        FROM trends_item c
+        WHERE c.embedding IS NOT NULL
+        ORDER BY c.embedding <=> q.emb
+        LIMIT %s
+    ) AS n
+)
+SELECT DISTINCT ON (nb.idx) nb.idx - 1, nb.id, 1 - nb.distance
+FROM neighbours nb
+JOIN trends_item o ON o.id = nb.id
+WHERE o.duplicate_of_id IS NULL AND o.processed_at IS NOT NULL AND o.id <> ALL(%s::bigint[])
+    AND coalesce(o.published_at, o.collected_at) BETWEEN nb.t - %s AND nb.t
+ORDER BY nb.idx, nb.distance
 """
 _NEIGHBOURS = 5
 
@@ -34,31 +41,17 @@ def _nearest_stored(items: list[Item], exclude_ids: list[int]) -> dict[int, tupl
     """For each item (by position): the nearest processed original in the window and its similarity."""
     if not items:
         return {}
-    values = ",".join(["(%s::int, %s::vector)"] * len(items))
-    params: list = []
-    for idx, item in enumerate(items):
-        params += [idx, np.asarray(item.embedding, dtype=np.float32)]
-    params.append(_NEIGHBOURS)
+    params = [
+        [np.asarray(i.embedding, dtype=np.float32) for i in items],
+        [item_time(i) for i in items],
+        _NEIGHBOURS,
+        exclude_ids,
+        timedelta(hours=settings.PIPELINE_DEDUP_WINDOW_HOURS),
+    ]
     with transaction.atomic(), vector_cursor() as cursor:
         index_scan_prefer(cursor)
-        cursor.execute(_NEAREST_SQL.format(values=values), params)
-        neighbours = cursor.fetchall()
-    eligible = {
-        pk: when
-        for pk, when in Item.objects.filter(
-            pk__in={pk for _, pk, _ in neighbours}, duplicate_of__isnull=True, processed_at__isnull=False
-        )
-        .exclude(pk__in=exclude_ids)
-        .annotate(when=Coalesce("published_at", "collected_at"))
-        .values_list("pk", "when")
-    }
-    window = timedelta(hours=settings.PIPELINE_DEDUP_WINDOW_HOURS)
-    nearest: dict[int, tuple[int, float]] = {}
-    for idx, pk, sim in neighbours:  # nearest first per idx
-        when = eligible.get(pk)
-        if idx not in nearest and when is not None and item_time(items[idx]) - window <= when <= item_time(items[idx]):
-            nearest[idx] = (pk, float(sim))
-    return nearest
+        cursor.execute(_NEAREST_SQL, params)
+        return {idx: (pk, float(sim)) for idx, pk, sim in cursor.fetchall()}
 
 
 def dedup_near(items: list[Item], ctx: StageContext) -> int:

@@ -24,8 +24,8 @@ from apps.trends.vectors import index_scan_prefer, unit, vector_cursor
 _CANDIDATES = 5
 
 _NEAREST_TOPICS_SQL = """
-SELECT q.idx, n.id
-FROM (VALUES {values}) AS q(idx, emb, t)
+SELECT q.idx - 1, n.id
+FROM unnest(%b::vector[], %s::timestamptz[]) WITH ORDINALITY AS q(emb, t, idx)
 CROSS JOIN LATERAL (
     SELECT tp.id
     FROM trends_topic tp
@@ -40,8 +40,16 @@ WHERE id = ANY(%s) AND centroid IS NOT NULL
 """
 _CENTROIDS_SAVE_SQL = """
 UPDATE trends_topic AS tp SET centroid = v.centroid, item_count = v.n
-FROM (VALUES {values}) AS v(id, centroid, n)
+FROM unnest(%s::bigint[], %b::vector[], %s::int[]) AS v(id, centroid, n)
 WHERE tp.id = v.id
+"""
+_ITEMS_MOVE_SQL = """
+UPDATE trends_item AS i SET topic_id = v.winner FROM unnest(%s::bigint[], %s::bigint[]) AS v(loser, winner)
+WHERE i.topic_id = v.loser
+"""
+_LOSERS_SQL = """
+UPDATE trends_topic AS tp SET is_active = false, merged_into_id = v.winner, item_count = 0
+FROM unnest(%s::bigint[], %s::bigint[]) AS v(loser, winner) WHERE tp.id = v.loser
 """
 # Counts and times straight from the items, for every topic in one statement.
 _STATS_REFRESH_SQL = """
@@ -78,15 +86,16 @@ def _nearest_topics(vectors: list[np.ndarray], times: list, exclude: set[int] | 
     """Ids of the nearest active topics per query vector (by position)."""
     if not vectors:
         return {}
-    values = ",".join(["(%s::int, %s::vector, %s::timestamptz)"] * len(vectors))
-    params: list = []
-    for idx, (vector, when) in enumerate(zip(vectors, times, strict=True)):
-        params += [idx, np.asarray(vector, dtype=np.float32), when]
-    params += [timedelta(hours=settings.PIPELINE_TOPIC_ACTIVE_HOURS), _CANDIDATES]
+    params = [
+        [np.asarray(v, dtype=np.float32) for v in vectors],
+        list(times),
+        timedelta(hours=settings.PIPELINE_TOPIC_ACTIVE_HOURS),
+        _CANDIDATES,
+    ]
     found: dict[int, list[int]] = {}
     with transaction.atomic(), vector_cursor() as cursor:
         index_scan_prefer(cursor)
-        cursor.execute(_NEAREST_TOPICS_SQL.format(values=values), params)
+        cursor.execute(_NEAREST_TOPICS_SQL, params)
         for idx, topic_id in cursor.fetchall():
             if not exclude or topic_id not in exclude:
                 found.setdefault(idx, []).append(topic_id)
@@ -106,12 +115,9 @@ def _centroids_save(states: list[_TopicState]) -> None:
     """Store each topic's mean embedding and size (one statement, vectors in binary)."""
     if not states:
         return
-    params: list = []
-    for state in states:
-        params += [state.pk, state.total / max(state.count, 1), state.count]
-    values = ",".join(["(%s::bigint, %s::vector, %s::int)"] * len(states))
+    params = [[s.pk for s in states], [s.total / max(s.count, 1) for s in states], [s.count for s in states]]
     with vector_cursor() as cursor:
-        cursor.execute(_CENTROIDS_SAVE_SQL.format(values=values), params)
+        cursor.execute(_CENTROIDS_SAVE_SQL, params)
 
 
 def _topics_insert(states: list[_TopicState], items: list[Item]) -> None:
@@ -189,19 +195,38 @@ def topic_stats_refresh(topic_ids: set[int]) -> None:
             cursor.execute(_STATS_REFRESH_SQL, [list(topic_ids)])
 
 
-def _merge_into(winner: _TopicState, loser: _TopicState) -> None:
-    """Move the loser's items (and its trend, if the winner has none) to the winner."""
-    Item.objects.filter(topic_id=loser.pk).update(topic_id=winner.pk)
-    loser_trend = Trend.objects.filter(topic_id=loser.pk).first()
-    if loser_trend is not None:
-        if Trend.objects.filter(topic_id=winner.pk).exists():
-            loser_trend.delete()
+def _merges_write(merges: list[tuple[_TopicState, _TopicState]]) -> None:
+    """Store merges done in memory (winner, loser; in order): items move to the final winner of each chain;
+    a loser's trend is deleted when the winner has one, else moves to it."""
+    if not merges:
+        return
+    final: dict[int, int] = {}
+    for winner, loser in merges:
+        final[loser.pk] = winner.pk
+    for loser_pk in final:
+        root = final[loser_pk]
+        while root in final:
+            root = final[root]
+        final[loser_pk] = root
+    with vector_cursor() as cursor:
+        cursor.execute(_ITEMS_MOVE_SQL, [list(final), list(final.values())])
+        cursor.execute(_LOSERS_SQL, [[lo.pk for _, lo in merges], [w.pk for w, _ in merges]])
+    involved = {s.pk for pair in merges for s in pair}
+    trend_of = {t.topic_id: t for t in Trend.objects.filter(topic_id__in=involved)}
+    if not trend_of:
+        return
+    deleted: list[int] = []
+    for winner, loser in merges:
+        trend = trend_of.pop(loser.pk, None)
+        if trend is None:
+            continue
+        if winner.pk in trend_of:
+            deleted.append(trend.pk)
         else:
-            loser_trend.topic_id = winner.pk
-            loser_trend.save(update_fields=["topic"])
-    winner.add(loser.total, loser.count)
-    loser.is_active = False
-    Topic.objects.filter(pk=loser.pk).update(is_active=False, merged_into_id=winner.pk, item_count=0)
+            trend.topic_id = winner.pk
+            trend_of[winner.pk] = trend
+    Trend.objects.filter(pk__in=deleted).delete()
+    Trend.objects.bulk_update(list(trend_of.values()), ["topic"])
 
 
 @transaction.atomic
@@ -216,32 +241,43 @@ def topic_merge(topic_ids: set[int], ctx: StageContext) -> int:
     states = {tid: s for tid, s in states.items() if s.is_active and s.count > 0}
     merge_bar, small_bar = settings.PIPELINE_TOPIC_MERGE_THRESHOLD, settings.PIPELINE_TOPIC_SMALL_MERGE_THRESHOLD
     small = settings.PIPELINE_TOPIC_SMALL_SIZE
-    merges = 0
+    merges: list[tuple[_TopicState, _TopicState]] = []
     changed: set[int] = set()
+    ids = list(states)
+    position = {tid: k for k, tid in enumerate(ids)}
+    units = np.stack([states[t].direction for t in ids]) if ids else np.zeros((0, 0), dtype=np.float32)
+    is_small = np.array([states[t].count <= small for t in ids], dtype=bool)
+    # A small topic needs only the lower bar: shift its similarities so one comparison serves both.
+    adjusted = units @ units.T + np.where(is_small[:, None] | is_small[None, :], merge_bar - small_bar, 0.0)
+    np.fill_diagonal(adjusted, -np.inf)
+    alive = np.ones(len(ids), dtype=bool)
     while len(states) > 1:
-        ids = list(states)
-        units = np.stack([unit(states[t].total) for t in ids])
-        sims = units @ units.T
-        np.fill_diagonal(sims, -np.inf)
-        counts = np.array([states[t].count for t in ids])
-        is_small = counts <= small
-        # A small topic needs only the lower bar: shift its similarities so one comparison serves both.
-        adjusted = np.where(is_small[:, None] | is_small[None, :], sims + (merge_bar - small_bar), sims)
         a, b = np.unravel_index(int(np.argmax(adjusted)), adjusted.shape)
         if adjusted[a, b] < merge_bar:
             break
         winner, loser = (states[ids[a]], states[ids[b]])
         if loser.count > winner.count or (loser.count == winner.count and loser.pk < winner.pk):
             winner, loser = loser, winner
-        _merge_into(winner, loser)
+        winner.add(loser.total, loser.count)
+        merges.append((winner, loser))
         del states[loser.pk]
         changed.discard(loser.pk)
         changed.add(winner.pk)
         ctx.touched_topic_ids.discard(loser.pk)
-        merges += 1
+        # Only the winner's similarities changed; the loser drops out.
+        w, lo = position[winner.pk], position[loser.pk]
+        alive[lo] = False
+        is_small[w] = winner.count <= small
+        units[w] = winner.direction
+        row = units @ winner.direction + np.where(is_small | is_small[w], merge_bar - small_bar, 0.0)
+        row[~alive] = -np.inf
+        adjusted[w, :], adjusted[:, w] = row, row
+        adjusted[lo, :], adjusted[:, lo] = -np.inf, -np.inf
+        adjusted[w, w] = -np.inf
+    _merges_write(merges)
     _centroids_save([states[tid] for tid in changed])
     if changed:
         topic_stats_refresh(changed)
         ctx.touched_topic_ids.update(changed)
-    ctx.counts["topics_merged"] += merges
-    return merges
+    ctx.counts["topics_merged"] += len(merges)
+    return len(merges)
