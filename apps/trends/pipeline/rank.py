@@ -124,38 +124,58 @@ def topic_metrics(topic_ids: set[int], as_of: datetime) -> dict[int, TopicMetric
     return result
 
 
+@transaction.atomic
 def rank(topic_ids: set[int], ctx: StageContext) -> dict[int, TopicMetrics]:
     """Score the topics; create the trends that now qualify (with a ``trend.created`` event) and write a
-    snapshot per trend at ``as_of``. Returns the metrics by topic id, for the lifecycle stage."""
+    snapshot per trend at ``as_of``. Returns the metrics by topic id, for the lifecycle stage.
+
+    One transaction and a few set-based writes for all topics: new trends and their events commit together."""
     metrics = topic_metrics(topic_ids, ctx.as_of)
-    active = set(Topic.objects.filter(pk__in=metrics, is_active=True).values_list("pk", flat=True))
+    active = sorted(Topic.objects.filter(pk__in=metrics, is_active=True).values_list("pk", flat=True))
     trends = {t.topic_id: t for t in Trend.objects.filter(topic_id__in=active)}
-    for topic_id in sorted(active):
-        m = metrics[topic_id]
-        trend = trends.get(topic_id)
-        if trend is None and m.item_count < settings.TREND_MIN_ITEMS:
-            continue
-        with transaction.atomic():
-            if trend is None:
-                topic = Topic.objects.get(pk=topic_id)
-                title = topic.representative_item.title if topic.representative_item_id else ""
-                trend = Trend.objects.create(
-                    topic_id=topic_id,
-                    title=title or f"Topic {topic_id}",
-                    first_detected_at=ctx.as_of,
-                    state_changed_at=ctx.as_of,
-                    updated_at=ctx.as_of,
-                )
-                event_emit(kind=Event.Kind.TREND_CREATED, subject=trend, payload={"topic_id": topic_id})
-                ctx.counts["trends_created"] += 1
-            trend.score, trend.velocity, trend.acceleration = m.score, m.velocity, m.acceleration
-            trend.peak_score = max(trend.peak_score, m.score)
-            trend.updated_at = ctx.as_of
-            trend.save(update_fields=["score", "velocity", "acceleration", "peak_score", "updated_at"])
-            TrendSnapshot.objects.update_or_create(
+    qualifying = [tid for tid in active if tid not in trends and metrics[tid].item_count >= settings.TREND_MIN_ITEMS]
+    titles = dict(
+        Topic.objects.filter(pk__in=qualifying, representative_item__isnull=False).values_list(
+            "pk", "representative_item__title"
+        )
+    )
+    created = Trend.objects.bulk_create(
+        [
+            Trend(
+                topic_id=tid,
+                title=titles.get(tid) or f"Topic {tid}",
+                first_detected_at=ctx.as_of,
+                state_changed_at=ctx.as_of,
+                updated_at=ctx.as_of,
+            )
+            for tid in qualifying
+        ]
+    )
+    for trend in created:
+        event_emit(kind=Event.Kind.TREND_CREATED, subject=trend, payload={"topic_id": trend.topic_id})
+        trends[trend.topic_id] = trend
+    ctx.counts["trends_created"] += len(created)
+    ranked = [trends[tid] for tid in active if tid in trends]
+    for trend in ranked:
+        m = metrics[trend.topic_id]
+        trend.score, trend.velocity, trend.acceleration = m.score, m.velocity, m.acceleration
+        trend.peak_score = max(trend.peak_score, m.score)
+        trend.updated_at = ctx.as_of
+    Trend.objects.bulk_update(ranked, ["score", "velocity", "acceleration", "peak_score", "updated_at"])
+    TrendSnapshot.objects.bulk_create(
+        [
+            TrendSnapshot(
                 trend=trend,
                 taken_at=ctx.as_of,
-                defaults={"score": m.score, "item_count": m.item_count, "velocity": m.velocity},
+                score=metrics[trend.topic_id].score,
+                item_count=metrics[trend.topic_id].item_count,
+                velocity=metrics[trend.topic_id].velocity,
             )
-        ctx.counts["trends_ranked"] += 1
+            for trend in ranked
+        ],
+        update_conflicts=True,
+        unique_fields=["trend", "taken_at"],
+        update_fields=["score", "item_count", "velocity"],
+    )
+    ctx.counts["trends_ranked"] += len(ranked)
     return metrics
