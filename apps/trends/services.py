@@ -27,7 +27,7 @@ from apps.trends.pipeline.lifecycle import lifecycle
 from apps.trends.pipeline.neardup import dedup_near
 from apps.trends.pipeline.normalise import normalise
 from apps.trends.pipeline.rank import rank
-from apps.trends.pipeline.topics import topic_assign, topic_merge, topic_stats_refresh
+from apps.trends.pipeline.topics import topic_assign, topic_merge
 from apps.trends.vectors import vector_cursor
 
 logger = logging.getLogger(__name__)
@@ -183,7 +183,6 @@ def _process(ctx: StageContext, timer: _Timer, progress: ProgressCallback | None
                 with timer.stage("save") as entry:
                     items_save(batch)
                     entry["count"] += len(batch)
-                    topic_stats_refresh(ctx.touched_topic_ids)
                 with timer.stage("topic_merge") as entry:
                     entry["count"] += topic_merge(set(ctx.touched_topic_ids), ctx)
                 ctx.touched_topic_ids |= before

@@ -51,6 +51,24 @@ _LOSERS_SQL = """
 UPDATE trends_topic AS tp SET is_active = false, merged_into_id = v.winner, item_count = 0
 FROM unnest(%s::bigint[], %s::bigint[]) AS v(loser, winner) WHERE tp.id = v.loser
 """
+# What a batch's joins change on its topics, in one row version per topic (every UPDATE of a topic re-inserts
+# its centroid into the HNSW index): mean, size, first/last item time, and distinct sources counted over the
+# stored items plus the batch's, which are not saved yet.
+_ASSIGNED_SAVE_SQL = """
+UPDATE trends_topic AS tp SET centroid = v.centroid, item_count = v.n,
+    first_seen_at = LEAST(tp.first_seen_at, v.first), last_item_at = GREATEST(tp.last_item_at, v.last),
+    source_count = (
+        SELECT count(DISTINCT x.source_id) FROM (
+            SELECT i.source_id FROM trends_item AS i WHERE i.topic_id = tp.id
+            UNION ALL
+            SELECT b.source_id FROM unnest(%s::bigint[], %s::bigint[]) AS b(topic_id, source_id)
+            WHERE b.topic_id = tp.id
+        ) AS x
+    )
+FROM unnest(%s::bigint[], %b::vector[], %s::int[], %s::timestamptz[], %s::timestamptz[])
+    AS v(id, centroid, n, first, last)
+WHERE tp.id = v.id
+"""
 # Counts and times straight from the items, for every topic in one statement.
 _STATS_REFRESH_SQL = """
 UPDATE trends_topic AS tp SET item_count = s.n, source_count = s.sources, first_seen_at = s.first,
@@ -120,6 +138,26 @@ def _centroids_save(states: list[_TopicState]) -> None:
         cursor.execute(_CENTROIDS_SAVE_SQL, params)
 
 
+def _assigned_save(states: list[_TopicState], assigned: list[tuple[Item, _TopicState]]) -> None:
+    """Store the batch's topics: centroid and size from the states, times and sources with the batch's items."""
+    if not states:
+        return
+    times: dict[int, list] = {}
+    for item, state in assigned:
+        times.setdefault(state.pk, []).append(item_time(item))
+    params = [
+        [state.pk for _, state in assigned],
+        [item.source_id for item, _ in assigned],
+        [s.pk for s in states],
+        [s.total / max(s.count, 1) for s in states],
+        [s.count for s in states],
+        [min(times[s.pk]) for s in states],
+        [max(times[s.pk]) for s in states],
+    ]
+    with vector_cursor() as cursor:
+        cursor.execute(_ASSIGNED_SAVE_SQL, params)
+
+
 def _topics_insert(states: list[_TopicState], items: list[Item]) -> None:
     """Create the batch's new topics in one INSERT and give their states the new ids."""
     if not states:
@@ -182,7 +220,7 @@ def topic_assign(items: list[Item], ctx: StageContext) -> int:
     _topics_insert(founded, founders)
     for item, target in assigned:
         item.topic_id = target.pk
-    _centroids_save(list(local.values()))
+    _assigned_save(list(local.values()), assigned)
     ctx.touched_topic_ids.update(s.pk for s in local.values())
     ctx.counts["topics_created"] += len(founded)
     return len(founded)
