@@ -12,32 +12,18 @@ from __future__ import annotations
 import csv
 import io
 import time
-from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+
+from tests.clustering_metrics import bcubed
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "uci-news-stories-dev.csv"
 if not DATA.exists():
     DATA = Path("/work/shared/data/uci-news-stories-dev.csv")
 CATEGORY_CODES = {"b": "Business", "t": "Technology", "e": "Entertainment", "m": "Health"}
 START = datetime(2014, 3, 10, tzinfo=UTC)
-
-
-def bcubed(predicted: list, gold: list) -> tuple[float, float, float]:
-    by_pred: dict = defaultdict(list)
-    by_gold: dict = defaultdict(list)
-    for idx, (p, g) in enumerate(zip(predicted, gold, strict=True)):
-        by_pred[p].append(idx)
-        by_gold[g].append(idx)
-    precision = recall = 0.0
-    for p, g in zip(predicted, gold, strict=True):
-        same = sum(1 for j in by_pred[p] if gold[j] == g)
-        precision += same / len(by_pred[p])
-        recall += same / len(by_gold[g])
-    precision, recall = precision / len(gold), recall / len(gold)
-    return precision, recall, 2 * precision * recall / (precision + recall)
 
 
 def categories_for_labels(category_model) -> None:

@@ -47,22 +47,6 @@ def uci_rows(limit: int | None = None) -> list[dict[str, str]]:
     return shuffled[:limit] if limit else shuffled
 
 
-def bcubed(predicted: list, gold: list) -> tuple[float, float, float]:
-    """BCubed precision, recall and F1 of a clustering against gold labels."""
-    by_pred: dict = {}
-    by_gold: dict = {}
-    for idx, (p, g) in enumerate(zip(predicted, gold, strict=True)):
-        by_pred.setdefault(p, []).append(idx)
-        by_gold.setdefault(g, []).append(idx)
-    precision = recall = 0.0
-    for p, g in zip(predicted, gold, strict=True):
-        same = sum(1 for j in by_pred[p] if gold[j] == g)
-        precision += same / len(by_pred[p])
-        recall += same / len(by_gold[g])
-    precision, recall = precision / len(gold), recall / len(gold)
-    return precision, recall, 2 * precision * recall / (precision + recall)
-
-
 def unit_vector(direction: int, noise: float = 0.0, seed: int = 0) -> np.ndarray:
     """A unit vector near axis ``direction``; ``noise`` moves it off the axis (cosine ≈ 1/sqrt(1+noise²·384))."""
     vector = np.zeros(384, dtype=np.float32)

@@ -1,0 +1,25 @@
+"""Clustering quality measures shared by the tests and the benchmarks."""
+
+from collections import Counter, defaultdict
+from collections.abc import Hashable, Sequence
+
+
+def bcubed(predicted: Sequence[Hashable], gold: Sequence[Hashable]) -> tuple[float, float, float]:
+    """BCubed precision, recall and F1 of a clustering against gold labels (Amigó et al., 2009).
+
+    For each item: precision is the share of its predicted cluster with its gold label, recall the share of
+    its gold class in its predicted cluster; both are averaged over items.
+    """
+    if len(predicted) != len(gold):
+        raise ValueError(f"{len(predicted)} predictions for {len(gold)} gold labels")
+    if not gold:
+        return 0.0, 0.0, 0.0
+    pairs = Counter(zip(predicted, gold, strict=True))
+    cluster_size: dict = defaultdict(int)
+    class_size: dict = defaultdict(int)
+    for (p, g), n in pairs.items():
+        cluster_size[p] += n
+        class_size[g] += n
+    precision = sum(n * n / cluster_size[p] for (p, _), n in pairs.items()) / len(gold)
+    recall = sum(n * n / class_size[g] for (_, g), n in pairs.items()) / len(gold)
+    return precision, recall, 2 * precision * recall / (precision + recall)
