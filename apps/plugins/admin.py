@@ -67,20 +67,23 @@ class HealthFilter(admin.SimpleListFilter):
         return queryset
 
 
+# What an operator reads first about a collection run, in the inline and in the runs list alike.
+RUN_COLUMNS = (
+    "started_at",
+    "status",
+    "trigger",
+    "fetched_count",
+    "new_count",
+    "duplicate_count",
+    "skipped_count",
+    "duration_ms",
+)
+
+
 class RecentRunInline(admin.TabularInline):
     model = CollectionRun
     verbose_name_plural = f"Runs of the last {RECENT_RUNS_DAYS} days"
-    fields = (
-        "started_at",
-        "status",
-        "trigger",
-        "fetched_count",
-        "new_count",
-        "duplicate_count",
-        "skipped_count",
-        "duration_ms",
-        "error",
-    )
+    fields = (*RUN_COLUMNS, "error")
     readonly_fields = fields
     extra = 0
     max_num = 0
@@ -205,18 +208,7 @@ class SourceAdmin(admin.ModelAdmin):
 
 @admin.register(CollectionRun)
 class CollectionRunAdmin(admin.ModelAdmin):
-    list_display = (
-        "source",
-        "started_at",
-        "status",
-        "trigger",
-        "fetched_count",
-        "new_count",
-        "duplicate_count",
-        "skipped_count",
-        "duration_ms",
-        "error_excerpt",
-    )
+    list_display = ("source", *RUN_COLUMNS, "error_excerpt")
     list_filter = ("status", "trigger", "source__kind")
     list_select_related = ("source",)
     search_fields = ("source__name", "error")

@@ -175,26 +175,20 @@ def source_collect(*, source: Source, trigger: str = "schedule", force: bool = F
     started = time.monotonic()
     try:
         outcome: CollectOutcome = collector_class(source.kind)(source).collect()
-    except FetchError as exc:
-        kind = "permanent" if exc.permanent else "temporary"
+    except Exception as exc:  # a collector bug must fail its run too, not the whole `collect --all`
+        if isinstance(exc, FetchError):
+            error = f"{exc.message} ({'permanent' if exc.permanent else 'temporary'})"
+        else:
+            logger.exception("collector for source %s crashed", source.name)
+            error = f"{type(exc).__name__}: {exc}"
         with transaction.atomic():
             return _run_finish(
                 source=source,
                 run=run,
                 started=started,
                 status=CollectionRun.Status.FAILED,
-                error=f"{exc.message} ({kind})",
-                retry_after=exc.retry_after,
-            )
-    except Exception as exc:  # a collector bug must fail its run, not the whole `collect --all`
-        logger.exception("collector for source %s crashed", source.name)
-        with transaction.atomic():
-            return _run_finish(
-                source=source,
-                run=run,
-                started=started,
-                status=CollectionRun.Status.FAILED,
-                error=f"{type(exc).__name__}: {exc}",
+                error=error,
+                retry_after=getattr(exc, "retry_after", None),
             )
     with transaction.atomic():
         if outcome.not_modified:
