@@ -254,3 +254,12 @@ def test_replay_releases_items_over_time_with_current_timestamps():
     source.save()
     assert source_collect(source=source).new_count == 36 - first.new_count
     assert CollectionRun.objects.filter(source=source, status="success").count() == 2
+
+
+def test_twitter_without_a_token_fails_saying_where_to_put_it(monkeypatch):
+    monkeypatch.delenv("TWITTER_BEARER_TOKEN", raising=False)
+    source = SourceFactory(kind="twitter", config={"queries": ["news"]})
+    run = source_collect(source=source)
+    assert run.status == "failed"
+    assert "no X bearer token (config 'bearer_token' or TWITTER_BEARER_TOKEN)" in run.error
+    assert "permanent" in run.error

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.core.exceptions import ValidationError
 
+from apps.core.http import FetchError
 from apps.trends.ingest import ItemDraft
 
 if TYPE_CHECKING:
@@ -113,6 +114,16 @@ class Collector:
         """A credential from the source's config, else from the environment variable its field names."""
         spec = next(spec for spec in self.fields if spec.name == name)
         return self.config.get(name) or (os.environ.get(spec.env, "") if spec.env else "")
+
+    def secret_required(self, name: str, *, what: str) -> str:
+        """Like ``secret``, but a missing credential fails the run permanently, saying where to put it."""
+        value = self.secret(name)
+        if not value:
+            spec = next(spec for spec in self.fields if spec.name == name)
+            raise FetchError(
+                f"Source '{self.source.name}' has no {what} (config '{name}' or {spec.env})", permanent=True
+            )
+        return value
 
     def collect(self) -> CollectOutcome:
         raise NotImplementedError

@@ -19,11 +19,7 @@ class TwitterCollector(Collector):
     )
 
     def collect(self) -> CollectOutcome:
-        token = self.secret("bearer_token")
-        if not token:
-            raise FetchError(
-                f"Source '{self.source.name}' has no X bearer token (config or TWITTER_BEARER_TOKEN)", permanent=True
-            )
+        token = self.secret_required("bearer_token", what="X bearer token")
         outcome = CollectOutcome()
         for query in self.config["queries"]:
             try:

@@ -24,12 +24,7 @@ class YouTubeCollector(Collector):
     )
 
     def collect(self) -> CollectOutcome:
-        api_key = self.secret("api_key")
-        if not api_key:
-            raise FetchError(
-                f"Source '{self.source.name}' has no YouTube API key (config 'api_key' or YOUTUBE_API_KEY)",
-                permanent=True,
-            )
+        api_key = self.secret_required("api_key", what="YouTube API key")
         params: dict[str, Any] = {
             "part": "snippet,statistics",
             "chart": "mostPopular",
