@@ -30,9 +30,12 @@ BATCH_SIZE = 1000
 _INVISIBLE_BLOCKS = re.compile(r"<(script|style|template)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _COMMENTS = re.compile(r"<!--.*?-->", re.DOTALL)
 _BREAKS = re.compile(r"<\s*(br|/p|/div|/li|/h[1-6]|/tr)\b[^>]*>", re.IGNORECASE)
-_TAGS = re.compile(r"<[^>]*>")
+# A tag never holds "<": stopping there keeps a text full of unclosed "<" linear instead of quadratic.
+_TAGS = re.compile(r"<[^<>]*>")
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
 _BLANK_LINES = re.compile(r"\s*\n\s*")
+# Control characters PostgreSQL cannot store (NUL) or nobody can read; tabs, newlines, \v and \f become spaces.
+_UNSTORABLE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 
 
 @dataclass
@@ -62,7 +65,11 @@ class IngestResult:
 
 
 def text_plain(value: str | None, *, multiline: bool = True) -> str:
-    """Markup stripped, entities decoded, whitespace tidied; cheap when there is no markup."""
+    """Markup stripped, entities decoded, unstorable characters removed, whitespace tidied.
+
+    The one text cleaner: ingest stores what it returns, and the pipeline's normalise stage calls it again for
+    items stored another way. Cheap when there is no markup.
+    """
     if not value:
         return ""
     if "<" in value:
@@ -72,6 +79,11 @@ def text_plain(value: str | None, *, multiline: bool = True) -> str:
         value = _TAGS.sub(" ", value)
     if "&" in value:
         value = html.unescape(value)
+    value = _UNSTORABLE.sub("", value)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates, from bytes decoded with surrogateescape
+        value = value.encode("utf-8", "replace").decode("utf-8")
     value = _SPACES.sub(" ", value)
     value = _BLANK_LINES.sub("\n" if multiline else " ", value)
     return value.strip()

@@ -73,3 +73,24 @@ def test_naive_dates_are_taken_as_utc_and_bad_urls_dropped():
     )
     item = Item.objects.get(source=source)
     assert item.url == "" and item.published_at.isoformat() == "2024-01-02T03:04:00+00:00"
+
+
+def test_characters_postgresql_cannot_store_do_not_fail_the_batch():
+    source = SourceFactory()
+    undecodable = b"caf\xe9 \xff".decode("utf-8", "surrogateescape")
+    result = items_ingest(
+        source_id=source.pk,
+        drafts=[
+            ItemDraft("1", "nul\x00in title", text=f"bell\x07 and {undecodable}"),
+            ItemDraft("2", "A clean neighbour"),
+        ],
+    )
+    assert result.new == 2
+    item = Item.objects.get(source=source, external_id="1")
+    assert item.title == "nulin title"
+    assert "\x07" not in item.text and item.text.startswith("bell and caf")
+
+
+def test_unclosed_angle_brackets_are_kept_as_text():
+    assert text_plain("a < b and " + "<" * 100_000) == "a < b and " + "<" * 100_000
+    assert text_plain("x <b>bold</b> < y") == "x bold < y"

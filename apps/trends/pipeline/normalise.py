@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import html
 import re
-import unicodedata
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from apps.trends.ingest import text_plain
 from apps.trends.models import Item
 from apps.trends.pipeline.context import StageContext
 
@@ -16,27 +15,17 @@ TITLE_MAX_CHARS = 1000
 # PostgreSQL's tsvector limit (1 MB).
 TEXT_MAX_CHARS = 20_000
 
-_TAG = re.compile(r"<[^>]{0,2000}>")
-_SCRIPT = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
-_SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"\w+")
 _TRACKING_PARAMS = {"fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "ref", "ref_src", "cmpid"}
 _TRACKING_PREFIXES = ("utm_", "__hs", "_hs", "mkt_", "oly_")
 
 
 def text_clean(value: str | None, *, max_chars: int) -> str:
-    """Markup stripped, entities decoded, whitespace collapsed; characters PostgreSQL cannot store removed."""
+    """``text_plain`` on one line, at most ``max_chars`` long."""
     if not value:
         return ""
-    value = value[: max_chars * 4]  # bound the regex work on huge inputs before cleaning
-    value = _SCRIPT.sub(" ", value)
-    value = _TAG.sub(" ", value)
-    value = html.unescape(value)
-    # NUL and lone surrogates (undecodable bytes kept by surrogateescape) cannot be stored in PostgreSQL.
-    value = value.encode("utf-8", "replace").decode("utf-8").replace("\x00", "")
-    value = "".join(ch for ch in value if ch in "\n\t" or unicodedata.category(ch) != "Cc")
-    value = _SPACE.sub(" ", value).strip()
-    return value[:max_chars]
+    # Bound the regex work on huge inputs before cleaning.
+    return text_plain(value[: max_chars * 4], multiline=False)[:max_chars]
 
 
 def url_canonical(url: str | None) -> str:
