@@ -63,6 +63,14 @@ class IngestResult:
     def stored(self) -> int:
         return self.new + self.updated
 
+    def add(self, other: IngestResult) -> None:
+        """Fold another chunk's result into this running total."""
+        self.new += other.new
+        self.updated += other.updated
+        self.skipped += other.skipped
+        for reason, count in other.skip_reasons.items():
+            self.skip_reasons[reason] = self.skip_reasons.get(reason, 0) + count
+
 
 def text_plain(value: str | None, *, multiline: bool = True) -> str:
     """Markup stripped, entities decoded, unstorable characters removed, whitespace tidied.

@@ -108,3 +108,23 @@ def test_collect_exits_non_zero_when_a_named_source_fails(serve):
     with pytest.raises(CommandError, match="Failed: bad") as failed:
         call_command("collect", "bad", stdout=out)
     assert failed.value.returncode == 1 and "Done! 1 sources: 0 ok, 1 failed, 0 skipped." in out.getvalue()
+
+
+def test_import_items_with_malformed_mapping_json_is_a_clear_error():
+    with pytest.raises(CommandError, match="--mapping is not valid JSON"):
+        call_command("import_items", str(FIXTURES / "custom.csv"), "--source", "x", "--mapping", "{id: 1")
+    assert not Source.objects.filter(name="x").exists()
+
+
+def test_import_items_in_chunks_adds_up_counts_and_skip_reasons(tmp_path, monkeypatch):
+    from apps.plugins.management.commands import import_items
+
+    monkeypatch.setattr(import_items, "CHUNK", 2)
+    rows = ["ID,TITLE,URL,PUBLISHER,CATEGORY,STORY,HOSTNAME,TIMESTAMP"]
+    rows += [f"{i},Title {i},https://e.example/{i},P,b,s,e.example,1394470371000" for i in range(1, 6)]
+    rows += ["6,,https://e.example/6,P,b,s,e.example,1394470371000", ",No id,,P,b,s,e.example,1394470371000"]
+    path = tmp_path / "chunks.csv"
+    path.write_text("\n".join(rows) + "\n")
+    out = StringIO()
+    call_command("import_items", str(path), "--source", "chunks", "--preset", "uci", stdout=out, stderr=StringIO())
+    assert "imported 5, updated 0, skipped 2 (1 no external id, 1 no title)." in out.getvalue()

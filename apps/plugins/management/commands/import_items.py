@@ -1,3 +1,4 @@
+import json
 import sys
 from itertools import islice
 from pathlib import Path
@@ -5,6 +6,7 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from apps.core.progress import progress_bar, progress_show
 from apps.plugins.collectors.file import PRESETS, FileCollector, file_drafts
 from apps.plugins.models import Source
 from apps.trends.ingest import IngestResult, items_ingest
@@ -23,12 +25,14 @@ class Command(BaseCommand):
         parser.add_argument("--mapping", default="", help='JSON column mapping, e.g. {"external_id": "id"}')
 
     def handle(self, *args, file, source, format, preset, mapping, **options):
-        import json
-
         path = Path(file)
         if not path.is_file():
             raise CommandError(f"No file at {path}.")
-        config = {"path": str(path.resolve()), "preset": preset or "", "mapping": json.loads(mapping or "{}")}
+        try:
+            column_mapping = json.loads(mapping or "{}")
+        except ValueError as exc:
+            raise CommandError(f'--mapping is not valid JSON ({exc}); e.g. \'{{"external_id": "id"}}\'') from None
+        config = {"path": str(path.resolve()), "preset": preset or "", "mapping": column_mapping}
         config["format"] = format or ("jsonl" if path.suffix.lower() in (".jsonl", ".ndjson") else "csv")
         try:
             config = FileCollector.config_validate(name=source, config=config)
@@ -42,12 +46,7 @@ class Command(BaseCommand):
         with path.open("rb") as stream:
             drafts = file_drafts(stream, config=config)
             while chunk := list(islice(drafts, CHUNK)):
-                result = items_ingest(source_id=target.pk, drafts=chunk)
-                total.new += result.new
-                total.updated += result.updated
-                total.skipped += result.skipped
-                for reason, count in result.skip_reasons.items():
-                    total.skip_reasons[reason] = total.skip_reasons.get(reason, 0) + count
+                total.add(items_ingest(source_id=target.pk, drafts=chunk))
                 self._progress(stream.tell() if not stream.closed else size, size, total)
         if sys.stderr.isatty():
             sys.stderr.write("\n")
@@ -58,13 +57,6 @@ class Command(BaseCommand):
         )
 
     def _progress(self, done: int, size: int, total: IngestResult) -> None:
-        width = 30
-        filled = int(width * done / size) if size else width
-        bar = "#" * filled + "-" * (width - filled)
-        line = f"\r[{bar}] {done * 100 // max(size, 1):3d}%  {total.stored + total.skipped:,} rows"
-        stream = sys.stderr if sys.stderr.isatty() else None
-        if stream:
-            stream.write(line)
-            stream.flush()
-        else:
-            self.stderr.write(line.strip("\r"))
+        line = f"{progress_bar(done, size)} {done * 100 // max(size, 1):3d}%  {total.stored + total.skipped:,} rows"
+        if not progress_show(line):
+            self.stderr.write(line)  # not a terminal: one line per chunk for the log

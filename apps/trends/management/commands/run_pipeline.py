@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.dateparse import parse_datetime
 from django.utils.timezone import is_naive, make_aware
 
+from apps.core.progress import progress_bar, progress_show
 from apps.trends.services import WORKFLOWS, PipelineAlreadyRunning, pipeline_run
 
 
@@ -27,10 +28,7 @@ class Command(BaseCommand):
 
         def progress(done: int, total: int) -> None:
             if show:
-                width = 30
-                filled = int(width * done / max(total, 1))
-                sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done:,}/{total:,} items")
-                sys.stderr.flush()
+                progress_show(f"{progress_bar(done, total)} {done:,}/{total:,} items")
 
         try:
             run = pipeline_run(
