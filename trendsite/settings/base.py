@@ -253,3 +253,7 @@ TRENDSITE_USER_AGENT = env.str(
 TRENDSITE_SOURCE_FAILURE_THRESHOLD = typed("int", "TRENDSITE_SOURCE_FAILURE_THRESHOLD", default=3)
 # Directories a `file` source may read from (the import_items command reads any file its operator names).
 TRENDSITE_IMPORT_DIRS = typed("list", "TRENDSITE_IMPORT_DIRS", default=[str(BASE_DIR / "apps/plugins/demo")])
+
+# ---- feature switches (apps/core/switches.py): a switch nobody created is on, and appears in the admin
+WAFFLE_SWITCH_DEFAULT = True
+WAFFLE_CREATE_MISSING_SWITCHES = True
