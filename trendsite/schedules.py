@@ -37,3 +37,14 @@ DEFAULT_SCHEDULES.append(
         description="Process new items into topics and trends, then re-rank and advance every live trend.",
     )
 )
+
+# Liveness (apps.core.liveness): beat sends, a worker runs and stamps the cache; the console and
+# system_check read both stamps.
+DEFAULT_SCHEDULES.append(
+    DefaultSchedule(
+        name="core: heartbeat",
+        task="apps.core.tasks.heartbeat_task",
+        every_seconds=60,
+        description="Proves a worker and beat are alive (read by the console and the system check).",
+    )
+)
