@@ -1,15 +1,18 @@
 """The one outbound HTTP client: every fetch from the internet goes through ``http_fetch``.
 
 It accepts only http(s) URLs, checks the address of every hop (redirects included) against the guard after
-DNS resolution and connects to the address it checked, bounds time and size, sends a descriptive
-User-Agent, does conditional GETs and turns every failure into a ``FetchError`` that says whether trying
-again later can help and, for 429/503, when.
+DNS resolution and connects to the address it checked, drops credentials on a hop to another origin, bounds
+time (one deadline from connect to last byte) and size, sends a descriptive User-Agent, does conditional GETs
+and turns every failure into a ``FetchError`` that says whether trying again later can help and, for 429/503,
+when.
 """
 
 from __future__ import annotations
 
 import email.utils
+import http.cookiejar
 import json
+import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,13 +23,17 @@ import httpx
 from django.conf import settings
 from django.utils import timezone
 
+from apps.core.fetch_deadline import DeadlineTransport, fetch_deadline
 from apps.core.netguard import AddressRefused, host_resolve
+from apps.core.redact import header_is_credential, param_is_credential
 
 MAX_REDIRECTS = 5
 _REDIRECT_STATUSES = {301, 302, 303, 307, 308}
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 # A server asking for more than this is treated as asking for this: sources resume within a day.
 _RETRY_AFTER_CAP = timedelta(hours=24)
+# Delay-seconds is ASCII digits only (RFC 9110); more than 10 of them (over 300 years) is garbage, not a wish.
+_RETRY_AFTER_SECONDS = re.compile(r"[0-9]{1,10}")
 
 
 class FetchError(Exception):
@@ -77,8 +84,11 @@ class FetchResponse:
 
 @lru_cache(maxsize=1)
 def _client() -> httpx.Client:
-    # One pooled client per process; redirects are followed by hand so each hop meets the guard.
-    return httpx.Client(follow_redirects=False, trust_env=False)
+    # One pooled client per process; redirects are followed by hand so each hop meets the guard. Its cookie
+    # jar accepts nothing: requests go to pinned IP addresses, so a cookie one site set would be sent to
+    # every other site sharing that address.
+    no_cookies = http.cookiejar.CookieJar(policy=http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+    return httpx.Client(follow_redirects=False, trust_env=False, cookies=no_cookies, transport=DeadlineTransport())
 
 
 def _timeout(timeout: float | None) -> httpx.Timeout:
@@ -88,17 +98,20 @@ def _timeout(timeout: float | None) -> httpx.Timeout:
 
 
 def retry_after_parse(value: str | None, *, now: datetime | None = None) -> datetime | None:
-    """``Retry-After`` (seconds or an HTTP date) as an aware datetime, capped at 24 h from now."""
+    """``Retry-After`` (seconds or an HTTP date) as an aware datetime, capped at 24 h from now.
+
+    None when absent or malformed (non-ASCII digits, absurdly many digits, not a date): like no header.
+    """
     if not value:
         return None
     now = now or timezone.now()
     value = value.strip()
-    if value.isdigit():
-        when = now + timedelta(seconds=int(value))
+    if _RETRY_AFTER_SECONDS.fullmatch(value):
+        when = now + min(timedelta(seconds=int(value)), _RETRY_AFTER_CAP)
     else:
         try:
             when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, IndexError, OverflowError):
             return None
         if when.tzinfo is None:
             when = when.replace(tzinfo=UTC)
@@ -132,6 +145,17 @@ def _pinned_request(
         **kwargs,
     )
     return request
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int]:
+    return url.scheme, url.host, url.port or _DEFAULT_PORTS.get(url.scheme, 0)
+
+
+def _credential_params_dropped(url: httpx.URL) -> httpx.URL:
+    kept = [(name, value) for name, value in url.params.multi_items() if not param_is_credential(name)]
+    if len(kept) == len(url.params.multi_items()):
+        return url
+    return url.copy_with(query=str(httpx.QueryParams(kept)).encode("ascii") or None)
 
 
 def _classify(response: httpx.Response, url: str) -> None:
@@ -184,7 +208,6 @@ def http_fetch(
     HTTP error status; 429/503 carry ``retry_after`` for the caller to store as the source's next fetch time.
     """
     max_bytes = max_bytes or settings.TRENDSITE_FETCH_MAX_BYTES
-    deadline = time.monotonic() + settings.TRENDSITE_FETCH_TOTAL_TIMEOUT
     request_headers = {"User-Agent": settings.TRENDSITE_USER_AGENT, "Accept-Encoding": "gzip, deflate"}
     if etag:
         request_headers["If-None-Match"] = etag
@@ -196,29 +219,39 @@ def http_fetch(
     except (httpx.InvalidURL, TypeError, ValueError) as exc:
         raise FetchError(f"not a valid URL {url[:200]!r}: {exc}", permanent=True) from None
     extra: dict[str, Any] = {"data": data} if data is not None else {}
-    for _hop in range(MAX_REDIRECTS + 1):
-        request = _pinned_request(method, current, headers=request_headers, timeout=_timeout(timeout), **extra)
-        shown = str(current)[:300]
-        try:
-            response = _client().send(request, stream=True, auth=auth)
+    total = settings.TRENDSITE_FETCH_TOTAL_TIMEOUT
+    with fetch_deadline(total) as deadline:
+        for _hop in range(MAX_REDIRECTS + 1):
+            request = _pinned_request(method, current, headers=request_headers, timeout=_timeout(timeout), **extra)
+            shown = str(current)[:300]
             try:
-                if response.status_code in _REDIRECT_STATUSES and "location" in response.headers:
-                    target = current.join(response.headers["location"])
-                    if target.host != current.host:
-                        auth = None  # credentials are for the host they were configured for
-                    current = target
-                    if response.status_code == 303 or (response.status_code in (301, 302) and method == "POST"):
-                        method, extra = "GET", {}
-                    continue
-                if response.status_code == 304:
-                    return FetchResponse(str(current), 304, response.headers, b"")
-                _classify(response, shown)
-                content = _read_capped(response, url=shown, max_bytes=max_bytes, deadline=deadline)
-                return FetchResponse(str(current), response.status_code, response.headers, content)
-            finally:
-                response.close()
-        except httpx.TimeoutException as exc:
-            raise FetchError(f"timed out fetching {shown} ({type(exc).__name__})") from None
-        except httpx.HTTPError as exc:
-            raise FetchError(f"network error fetching {shown}: {exc or type(exc).__name__}") from None
+                response = _client().send(request, stream=True, auth=auth)
+                try:
+                    if response.status_code in _REDIRECT_STATUSES and "location" in response.headers:
+                        target = current.join(response.headers["location"])
+                        if _origin(target) != _origin(current):
+                            # Credentials are for the origin they were configured for: like browsers and
+                            # requests, none of them follows a redirect to another scheme, host or port.
+                            auth = None
+                            request_headers = {
+                                name: value for name, value in request_headers.items() if not header_is_credential(name)
+                            }
+                            target = _credential_params_dropped(target)
+                        current = target
+                        if response.status_code == 303 or (response.status_code in (301, 302) and method == "POST"):
+                            method, extra = "GET", {}
+                        continue
+                    if response.status_code == 304:
+                        return FetchResponse(str(current), 304, response.headers, b"")
+                    _classify(response, shown)
+                    content = _read_capped(response, url=shown, max_bytes=max_bytes, deadline=deadline)
+                    return FetchResponse(str(current), response.status_code, response.headers, content)
+                finally:
+                    response.close()
+            except httpx.TimeoutException as exc:
+                if time.monotonic() >= deadline:
+                    raise FetchError(f"fetching {shown} took longer than the total time limit of {total:g} s") from None
+                raise FetchError(f"timed out fetching {shown} ({type(exc).__name__})") from None
+            except httpx.HTTPError as exc:
+                raise FetchError(f"network error fetching {shown}: {exc or type(exc).__name__}") from None
     raise FetchError(f"more than {MAX_REDIRECTS} redirects starting at {url[:300]}", permanent=True)
