@@ -1,4 +1,4 @@
-"""JSON log lines carrying the request id of the request (or task) that wrote them."""
+"""JSON log lines carrying the request id of the request (or task) that wrote them, with credentials masked."""
 
 from __future__ import annotations
 
@@ -7,12 +7,33 @@ import json
 import logging
 from datetime import UTC, datetime
 
+from apps.core.redact import text_redacted
+
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
 
 class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id_var.get()
+        return True
+
+
+class RedactFilter(logging.Filter):
+    """Masks credentials (``key=`` and other secret query values, bearer tokens, Authorization and Cookie
+    values) in the message and traceback of every record. Set on every handler in LOGGING, so a line from any
+    logger, ours or a library's, passes through it before it is written."""
+
+    _formatter = logging.Formatter()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = text_redacted(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self._formatter.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = text_redacted(record.exc_text)
         return True
 
 
@@ -25,6 +46,6 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
             "request_id": getattr(record, "request_id", "-"),
         }
-        if record.exc_info:
-            entry["exc_info"] = self.formatException(record.exc_info)
+        if record.exc_info or record.exc_text:
+            entry["exc_info"] = record.exc_text or self.formatException(record.exc_info)
         return json.dumps(entry, default=str)
