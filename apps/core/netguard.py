@@ -20,10 +20,39 @@ def _allowed_networks(cidrs: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | i
     return tuple(ipaddress.ip_network(cidr.strip(), strict=False) for cidr in cidrs if cidr.strip())
 
 
+# NAT64 prefixes (RFC 6052 well-known, RFC 8215 local-use): the IPv4 destination is the last 32 bits.
+_NAT64_NETWORKS = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("64:ff9b:1::/48"))
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address stands for: IPv4-mapped, 6to4 (2002::/16), Teredo (2001::/32:
+    server and client) and NAT64; empty for a native IPv6 address."""
+    if address.ipv4_mapped is not None:
+        return [address.ipv4_mapped]
+    if address.sixtofour is not None:
+        return [address.sixtofour]
+    if address.teredo is not None:
+        return list(address.teredo)
+    if any(address in network for network in _NAT64_NETWORKS):
+        return [ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)]
+    return []
+
+
 def address_is_public(address: IPAddress) -> bool:
-    """True for a globally routable unicast address (no loopback, private, link-local, multicast, reserved)."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    """True for a globally routable unicast address (no loopback, private, link-local, multicast, reserved).
+
+    An IPv6 address that carries an IPv4 destination (mapped, 6to4, Teredo, NAT64) is judged by that IPv4
+    address: ``2002:7f00:1::`` reaches 127.0.0.1 through a 6to4 relay, and ``64:ff9b::808:808`` is how an
+    IPv6-only network with DNS64 reaches the public 8.8.8.8.
+    """
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = _embedded_ipv4(address)
+        if embedded:
+            return all(_is_public(ipv4) for ipv4 in embedded)
+    return _is_public(address)
+
+
+def _is_public(address: IPAddress) -> bool:
     return not (
         address.is_loopback
         or address.is_private
