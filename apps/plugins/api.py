@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import BaseRouter
 
+from apps.core.rest.filters import StrictBooleanFilter
 from apps.core.rest.pagination import ApiCursorPagination
 from apps.plugins.collect_queue import source_collect_queue
 from apps.plugins.models import CollectionRun, Source
@@ -26,8 +27,8 @@ class SourcePagination(ApiCursorPagination):
 
 class SourceFilter(filters.FilterSet):
     kind = filters.ChoiceFilter(choices=Source.Kind.choices)
-    enabled = filters.BooleanFilter()
-    healthy = filters.BooleanFilter(field_name="health__is_healthy", help_text="Only (un)healthy sources.")
+    enabled = StrictBooleanFilter()
+    healthy = StrictBooleanFilter(field_name="health__is_healthy", help_text="Only (un)healthy sources.")
 
     class Meta:
         model = Source

@@ -6,6 +6,7 @@ from django import forms
 from django.db.models import Exists, OuterRef, QuerySet
 from django_filters import rest_framework as filters
 
+from apps.core.rest.filters import StrictBooleanFilter
 from apps.trends.models import Item, PipelineRun, Topic, Trend
 from apps.trends.services import WORKFLOWS
 
@@ -58,7 +59,7 @@ class ItemFilter(filters.FilterSet):
 
 
 class TopicFilter(filters.FilterSet):
-    is_active = filters.BooleanFilter(help_text="Only topics still taking items (or only closed ones).")
+    is_active = StrictBooleanFilter(help_text="Only topics still taking items (or only closed ones).")
     since = filters.IsoDateTimeFilter(field_name="last_item_at", lookup_expr="gte", help_text="Last item at or after.")
     until = filters.IsoDateTimeFilter(
         field_name="first_seen_at", lookup_expr="lte", help_text="First seen at or before."

@@ -130,3 +130,36 @@ class World:
 @pytest.fixture
 def world(db) -> World:
     return World()
+
+
+@pytest.fixture
+def broker_queue():
+    """broker_queue(name): the task messages waiting in a Celery queue on the real Redis broker (emptied
+    first), as (task name, task id, args, kwargs)."""
+    import base64
+    import json
+
+    import redis
+    from django.conf import settings
+
+    connection = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    emptied: set[str] = set()
+
+    def read(name: str) -> list[tuple[str, str, list, dict]]:
+        messages = []
+        for raw in connection.lrange(name, 0, -1):
+            message = json.loads(raw)
+            args, kwargs, _ = json.loads(base64.b64decode(message["body"]))
+            messages.append((message["headers"]["task"], message["headers"]["id"], args, kwargs))
+        return messages
+
+    def queue(name: str):
+        if name not in emptied:
+            connection.delete(name)
+            emptied.add(name)
+        return lambda: read(name)
+
+    yield queue
+    for name in emptied:
+        connection.delete(name)
+    connection.close()

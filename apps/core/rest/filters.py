@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import django_filters
+from django import forms
 from django.db.models import QuerySet
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
@@ -32,3 +34,21 @@ class StrictOrderingFilter(OrderingFilter):
                     }
                 )
         return super().get_ordering(request, queryset, view)
+
+
+class _StrictBooleanField(forms.Field):
+    def to_python(self, value: object) -> bool | None:
+        if value in (None, ""):
+            return None
+        lowered = str(value).strip().lower()
+        if lowered in ("true", "1"):
+            return True
+        if lowered in ("false", "0"):
+            return False
+        raise forms.ValidationError(f"Enter true or false, not {str(value)[:40]!r}.")
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    """``true``/``false`` (or 1/0); anything else is a 400 instead of silently no filter."""
+
+    field_class = _StrictBooleanField
