@@ -6,7 +6,7 @@ from django import forms
 from django.db.models import Exists, OuterRef, QuerySet
 from django_filters import rest_framework as filters
 
-from apps.core.rest.filters import StrictBooleanFilter
+from apps.core.rest.filters import StrictBooleanFilter, UtcDateTimeFilter
 from apps.trends.models import Item, PipelineRun, Topic, Trend
 from apps.trends.services import WORKFLOWS
 
@@ -22,10 +22,10 @@ class TrendFilter(filters.FilterSet):
     category = filters.CharFilter(field_name="category__name", help_text="Category name, e.g. technology.")
     source = filters.CharFilter(method="_with_item", help_text="Source name: trends with an item from it.")
     language = filters.CharFilter(method="_with_item", help_text="Language code: trends with an item in it.")
-    since = filters.IsoDateTimeFilter(
+    since = UtcDateTimeFilter(
         field_name="updated_at", lookup_expr="gte", help_text="Ranked at or after this time (ISO 8601)."
     )
-    until = filters.IsoDateTimeFilter(
+    until = UtcDateTimeFilter(
         field_name="first_detected_at", lookup_expr="lte", help_text="First detected at or before this time."
     )
     min_score = filters.NumberFilter(field_name="score", lookup_expr="gte", help_text="Score at least this.")
@@ -46,10 +46,10 @@ class ItemFilter(filters.FilterSet):
     topic = IdFilter(field_name="topic_id", help_text="Topic id.")
     trend = IdFilter(field_name="topic__trend__id", help_text="Trend id.")
     category = filters.CharFilter(field_name="category__name", help_text="Category name.")
-    since = filters.IsoDateTimeFilter(
+    since = UtcDateTimeFilter(
         field_name="time", lookup_expr="gte", help_text="Published (else collected) at or after this time."
     )
-    until = filters.IsoDateTimeFilter(
+    until = UtcDateTimeFilter(
         field_name="time", lookup_expr="lte", help_text="Published (else collected) at or before this time."
     )
 
@@ -60,10 +60,8 @@ class ItemFilter(filters.FilterSet):
 
 class TopicFilter(filters.FilterSet):
     is_active = StrictBooleanFilter(help_text="Only topics still taking items (or only closed ones).")
-    since = filters.IsoDateTimeFilter(field_name="last_item_at", lookup_expr="gte", help_text="Last item at or after.")
-    until = filters.IsoDateTimeFilter(
-        field_name="first_seen_at", lookup_expr="lte", help_text="First seen at or before."
-    )
+    since = UtcDateTimeFilter(field_name="last_item_at", lookup_expr="gte", help_text="Last item at or after.")
+    until = UtcDateTimeFilter(field_name="first_seen_at", lookup_expr="lte", help_text="First seen at or before.")
 
     class Meta:
         model = Topic
@@ -73,7 +71,7 @@ class TopicFilter(filters.FilterSet):
 class PipelineRunFilter(filters.FilterSet):
     status = filters.MultipleChoiceFilter(choices=PipelineRun.Status.choices, help_text="Repeat for several.")
     workflow = filters.ChoiceFilter(choices=[(name, name) for name in WORKFLOWS])
-    since = filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="gte", help_text="Started at or after.")
+    since = UtcDateTimeFilter(field_name="started_at", lookup_expr="gte", help_text="Started at or after.")
 
     class Meta:
         model = PipelineRun

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import django_filters
 from django import forms
 from django.db.models import QuerySet
+from django_filters.fields import IsoDateTimeField
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 
@@ -52,3 +54,22 @@ class StrictBooleanFilter(django_filters.BooleanFilter):
     """``true``/``false`` (or 1/0); anything else is a 400 instead of silently no filter."""
 
     field_class = _StrictBooleanField
+
+
+class _UtcDateTimeField(IsoDateTimeField):
+    """ISO 8601, converted to UTC: PostgreSQL refuses offsets beyond ±15:59 that Python accepts."""
+
+    def to_python(self, value: object) -> datetime | None:
+        parsed = super().to_python(value)
+        if parsed is None:
+            return None
+        try:
+            return parsed.astimezone(UTC)
+        except (OverflowError, ValueError):
+            raise forms.ValidationError(f"Time out of range: {str(value)[:40]!r}.") from None
+
+
+class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """An ISO 8601 time (``2026-03-10T08:00:00Z``); a malformed or out-of-range one is a 400."""
+
+    field_class = _UtcDateTimeField
