@@ -1,16 +1,16 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.routers import DefaultRouter
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from apps.core import views as core_views
+from apps.core.rest.routes import api_router
 
 admin.site.site_header = "trendsite operations"
 admin.site.site_title = "trendsite"
 admin.site.index_title = "Console"
 
 # Each app registers its ViewSets on this one router (apps/<app>/api.py: register(router)).
-router = DefaultRouter()
+router = api_router()
 
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
@@ -19,4 +19,9 @@ urlpatterns = [
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
 ]
+
+# JSON in the API's error shape under /api/, Django's pages elsewhere.
+handler404 = "apps.core.rest.errors.page_not_found"
+handler500 = "apps.core.rest.errors.server_error"

@@ -160,10 +160,12 @@ class TrendSnapshot(models.Model):
 
 class PipelineRun(models.Model):
     class Status(models.TextChoices):
+        QUEUED = "queued"
         RUNNING = "running"
         SUCCESS = "success"
         FAILED = "failed"
         SKIPPED = "skipped"
+        CANCELLED = "cancelled"
 
     workflow = models.CharField(max_length=32)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING, db_index=True)
@@ -174,6 +176,9 @@ class PipelineRun(models.Model):
     item_count = models.PositiveIntegerField(default=0)
     stats = models.JSONField(default=dict, blank=True, help_text="Per stage: counts and timings")
     error = models.TextField(blank=True)
+    cancel_requested_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set by a cancel request; the run stops at its next batch boundary"
+    )
 
     class Meta:
         ordering = ["-started_at"]

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from typing import Any
 
-from apps.trends.models import Trend
+from django.db.models import QuerySet
+from pgvector.django import CosineDistance
+
+from apps.trends.models import Trend, TrendSnapshot
+from apps.trends.pipeline.rank import score_factors, topic_metrics
 
 # The k-th trend of a category in a "top" list counts score × CATEGORY_BALANCE_DECAY^k, so one busy category
 # (markets on a volatile day) cannot fill the whole list while others have strong stories.
@@ -29,3 +33,59 @@ def trends_top(*, limit: int = 20, balanced: bool = True, candidates: int = 200)
         weighted.append((trend.score * CATEGORY_BALANCE_DECAY**rank_in_category, trend))
     weighted.sort(key=lambda pair: (-pair[0], pair[1].pk))
     return [trend for _, trend in weighted[:limit]]
+
+
+def trend_related(*, trend: Trend, limit: int = 5) -> list[Trend]:
+    """The trends whose topic centroids are closest to this one's (cosine), each with ``similarity``."""
+    centroid = trend.topic.centroid
+    if centroid is None:
+        return []
+    related = (
+        Trend.objects.exclude(pk=trend.pk)
+        .filter(topic__centroid__isnull=False)
+        .select_related("category")
+        .annotate(distance=CosineDistance("topic__centroid", centroid))
+        .order_by("distance", "pk")[:limit]
+    )
+    result = list(related)
+    for other in result:
+        other.similarity = 1.0 - other.distance
+    return result
+
+
+def trend_timeline(*, trend: Trend, points: int = 500) -> list[TrendSnapshot]:
+    """The trend's latest ``points`` snapshots, oldest first."""
+    latest = list(TrendSnapshot.objects.filter(trend=trend).order_by("-taken_at")[:points])
+    return latest[::-1]
+
+
+def trend_score_explain(*, trend: Trend) -> dict[str, Any]:
+    """Why the trend ranks where it does: the ranker's measures and factors for its topic as of the trend's
+    last ranking (``updated_at``), computed by the ranker's own functions."""
+    as_of = trend.updated_at
+    metrics = topic_metrics({trend.topic_id}, as_of).get(trend.topic_id)
+    if metrics is None:
+        return {"as_of": as_of, "stored_score": trend.score, "measures": None, "factors": None, "score": 0.0}
+    factors = score_factors(
+        volume=metrics.volume, velocity=metrics.velocity, engagement=metrics.engagement, sources=metrics.source_count
+    )
+    return {
+        "as_of": as_of,
+        "stored_score": trend.score,
+        "score": factors.score,
+        "measures": {
+            "item_count": metrics.item_count,
+            "recent_count": metrics.recent_count,
+            "source_count": metrics.source_count,
+            "volume": metrics.volume,
+            "velocity": metrics.velocity,
+            "acceleration": metrics.acceleration,
+            "engagement": metrics.engagement,
+        },
+        "factors": {
+            "volume": factors.volume,
+            "velocity": factors.velocity_factor,
+            "engagement": factors.engagement_factor,
+            "sources": factors.diversity_factor,
+        },
+    }

@@ -105,6 +105,14 @@ class PipelineAlreadyRunning(Exception):
     """Another run holds the advisory lock."""
 
 
+class PipelineCancelled(Exception):
+    """The run was asked to stop (``PipelineRun.cancel_requested_at``); batches committed so far stay."""
+
+
+def _cancel_requested(run_id: int) -> bool:
+    return PipelineRun.objects.filter(pk=run_id, cancel_requested_at__isnull=False).exists()
+
+
 @contextmanager
 def _advisory_lock() -> Iterator[None]:
     """Session-level PostgreSQL advisory lock: held across the run's many transactions."""
@@ -160,7 +168,7 @@ def _batch_load(ids: list[int], ctx: StageContext, timer: _Timer, pool: ThreadPo
     return batch, pool.submit(texts_embed, texts)
 
 
-def _process(ctx: StageContext, timer: _Timer, progress: ProgressCallback | None, batch_size: int) -> int:
+def _process(ctx: StageContext, timer: _Timer, progress: ProgressCallback | None, batch_size: int, run_id: int) -> int:
     as_of = ctx.as_of if ctx.replay else None
     # Batches are fixed up front (ids in stream order), so the next one can be read before this one is saved.
     ids = list(items_unprocessed(as_of=as_of).values_list("pk", flat=True))
@@ -169,6 +177,9 @@ def _process(ctx: StageContext, timer: _Timer, progress: ProgressCallback | None
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed") as pool:
         upcoming = _batch_load(chunks[0], ctx, timer, pool) if chunks else None
         for index in range(len(chunks)):
+            if _cancel_requested(run_id):
+                ctx.counts["items_processed_before_cancel"] = done
+                raise PipelineCancelled(f"cancelled after {done} of {len(ids)} items")
             batch, vectors = upcoming
             upcoming = _batch_load(chunks[index + 1], ctx, timer, pool) if index + 1 < len(chunks) else None
             with transaction.atomic():
@@ -211,24 +222,37 @@ def pipeline_run(
     trigger: str = "",
     batch_size: int | None = None,
     progress: ProgressCallback | None = None,
+    run_id: int | None = None,
 ) -> PipelineRun:
     """Run a workflow once and return its PipelineRun.
 
     With ``as_of`` the run is a replay: only items published up to then are processed, and scores,
     snapshots and the lifecycle are computed as of then. Raises PipelineAlreadyRunning (after recording a
     skipped run) when another run holds the lock. Running twice on the same items changes nothing.
+
+    ``run_id`` names a run queued beforehand (``apps.trends.runs.pipeline_run_queue``): it is claimed and
+    run once; a run already claimed or cancelled is returned as it is (a re-delivered task does nothing).
+    A cancel request stops the run before its next batch; it ends ``cancelled`` with its batches kept.
     """
     if workflow not in WORKFLOWS:
         raise ValueError(f"Unknown workflow {workflow!r}: choose one of {', '.join(WORKFLOWS)}.")
     ctx = StageContext(as_of=as_of or timezone.now(), replay=as_of is not None)
-    run = PipelineRun.objects.create(workflow=workflow, trigger=trigger, as_of=as_of)
+    if run_id is None:
+        run = PipelineRun.objects.create(workflow=workflow, trigger=trigger, as_of=as_of)
+    else:
+        claimed = PipelineRun.objects.filter(pk=run_id, status=PipelineRun.Status.QUEUED).update(
+            status=PipelineRun.Status.RUNNING, started_at=timezone.now()
+        )
+        run = PipelineRun.objects.get(pk=run_id)
+        if not claimed:
+            return run
     timer = _Timer()
     try:
         with _advisory_lock():
             steps = WORKFLOWS[workflow]
             processed = 0
             if "process" in steps:
-                processed = _process(ctx, timer, progress, batch_size or settings.PIPELINE_BATCH_SIZE)
+                processed = _process(ctx, timer, progress, batch_size or settings.PIPELINE_BATCH_SIZE, run.pk)
             describe_ids = set(ctx.touched_topic_ids)
             rank_ids = set(describe_ids)
             if "refresh" in steps:
@@ -240,6 +264,12 @@ def pipeline_run(
         run.status, run.error, run.finished_at = PipelineRun.Status.SKIPPED, str(exc), timezone.now()
         run.save(update_fields=["status", "error", "finished_at"])
         raise
+    except PipelineCancelled as exc:
+        run.status, run.error, run.finished_at = PipelineRun.Status.CANCELLED, str(exc), timezone.now()
+        run.item_count = ctx.counts["items_processed_before_cancel"]
+        run.stats = {"stages": timer.stats, "counts": dict(ctx.counts)}
+        run.save(update_fields=["status", "error", "finished_at", "item_count", "stats"])
+        return run
     except Exception as exc:
         run.status, run.error, run.finished_at = PipelineRun.Status.FAILED, repr(exc)[:2000], timezone.now()
         run.stats = {"stages": timer.stats, "counts": dict(ctx.counts)}

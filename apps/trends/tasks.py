@@ -9,10 +9,15 @@ from apps.trends.services import PipelineAlreadyRunning, pipeline_run
 
 
 @shared_task(name="apps.trends.tasks.pipeline_run_task", acks_late=True)
-def pipeline_run_task(workflow: str = "full", as_of: str | None = None, trigger: str = "schedule") -> str:
-    """Run one workflow; a run that finds the lock taken is a normal outcome, not a failure."""
+def pipeline_run_task(
+    workflow: str = "full", as_of: str | None = None, trigger: str = "schedule", run_id: int | None = None
+) -> str:
+    """Run one workflow (``run_id``: the run queued for it); a run that finds the lock taken is a normal
+    outcome, not a failure."""
     try:
-        run = pipeline_run(workflow=workflow, as_of=parse_datetime(as_of) if as_of else None, trigger=trigger)
+        run = pipeline_run(
+            workflow=workflow, as_of=parse_datetime(as_of) if as_of else None, trigger=trigger, run_id=run_id
+        )
     except PipelineAlreadyRunning:
         return f"{workflow}: already running"
     return f"{workflow}: {run.item_count} items, run {run.pk} {run.status}"

@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "rest_framework",
+    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_filters",
@@ -55,6 +56,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "apps.core.rest.throttling.RateLimitHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "trendsite.urls"
@@ -169,20 +171,6 @@ CELERY_TASK_ROUTES = {
     "apps.core.tasks.*": {"queue": "maintenance"},
 }
 
-# ---------------------------------------------------------------- REST framework
-REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
-    "PAGE_SIZE": 50,
-}
-SPECTACULAR_SETTINGS = {
-    "TITLE": "trendsite API",
-    "DESCRIPTION": "Trends, topics, items and search over everything trendsite collects.",
-    "VERSION": "1.0.0",
-    "SERVE_INCLUDE_SCHEMA": False,
-}
-
 # ---------------------------------------------------------------- trendsite
 # CIDRs that outbound fetches may reach although private or loopback (tests allow 127.0.0.0/8).
 TRENDSITE_OUTBOUND_ALLOW = typed("list", "TRENDSITE_OUTBOUND_ALLOW", default=[])
@@ -264,3 +252,61 @@ TRENDSITE_IMPORT_DIRS = typed("list", "TRENDSITE_IMPORT_DIRS", default=[str(BASE
 # ---- feature switches (apps/core/switches.py): a switch nobody created is on, and appears in the admin
 WAFFLE_SWITCH_DEFAULT = True
 WAFFLE_CREATE_MISSING_SWITCHES = True
+
+# ---------------------------------------------------------------- API (REST framework, rate limits, OpenAPI)
+# Reads (GET/HEAD/OPTIONS) public, or only for logged-in users; writes and staff endpoints need is_staff.
+API_READ_REQUIRES_AUTH = boolean("API_READ_REQUIRES_AUTH", default=False)
+# Requests per group and window (django-ratelimit syntax: N/s, N/m, N/h). A view names its group with
+# ``rate_group``; without one reads spend "read" and writes / staff-only views "staff".
+API_RATE_LIMITS = {
+    "semantic": env.str("API_RATE_SEMANTIC", default="30/m"),
+    "keyword": env.str("API_RATE_KEYWORD", default="60/m"),
+    "read": env.str("API_RATE_READ", default="100/m"),
+    "staff": env.str("API_RATE_STAFF", default="50/m"),
+}
+# Proxies in front of the web process that append to X-Forwarded-For; 0 = the client connects directly.
+TRUSTED_PROXY_COUNT = typed("int", "TRUSTED_PROXY_COUNT", default=0)
+# Prefixes of the application's cache entries that POST /api/v1/cache/clear/ deletes (never rate-limit
+# counters, locks or the broker, which live under other prefixes or in another database).
+API_CACHE_CLEAR_PREFIXES = typed("list", "API_CACHE_CLEAR_PREFIXES", default=["search", "analytics"])
+RATELIMIT_USE_CACHE = "default"
+RATELIMIT_FAIL_OPEN = True
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "apps.core.rest.schema.ApiAutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Token first: an anonymous call then gets 401 with WWW-Authenticate; sessions keep CSRF on writes.
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["apps.core.rest.permissions.ReadOrStaffWrite"],
+    "DEFAULT_THROTTLE_CLASSES": ["apps.core.rest.throttling.RateGroupThrottle"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "apps.core.rest.filters.StrictOrderingFilter",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "apps.core.rest.pagination.ApiCursorPagination",
+    "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "apps.core.rest.errors.api_exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "trendsite API",
+    "DESCRIPTION": (
+        "Trends, topics, items, sources and pipeline runs over everything trendsite collects. "
+        "Errors are JSON {error, detail, code, fields?}; rate limits answer 429 with Retry-After and X-RateLimit-*."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI and ReDoc from our own static files (drf-spectacular-sidecar): the docs work offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "PipelineRunStatusEnum": "apps.trends.models.PipelineRun.Status",
+        "CollectionRunStatusEnum": "apps.plugins.models.CollectionRun.Status",
+    },
+}

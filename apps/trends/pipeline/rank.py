@@ -43,6 +43,30 @@ class TopicMetrics:
     last_item_at: datetime | None
 
 
+@dataclass(frozen=True)
+class ScoreFactors:
+    """The four multipliers of a topic's score; ``score`` is their product."""
+
+    volume: float
+    velocity_factor: float
+    engagement_factor: float
+    diversity_factor: float
+
+    @property
+    def score(self) -> float:
+        return self.volume * self.velocity_factor * self.engagement_factor * self.diversity_factor
+
+
+def score_factors(*, volume: float, velocity: float, engagement: float, sources: int) -> ScoreFactors:
+    """What each measure contributes to the score (the formula in the module docstring)."""
+    return ScoreFactors(
+        volume=volume,
+        velocity_factor=1 + VELOCITY_WEIGHT * math.log1p(velocity),
+        engagement_factor=1 + ENGAGEMENT_WEIGHT * min(engagement, ENGAGEMENT_CAP),
+        diversity_factor=1 + DIVERSITY_WEIGHT * math.log(max(sources, 1)),
+    )
+
+
 def engagement_raw(metrics: dict) -> float:
     """One number from whatever metrics a source gives; non-numeric values are ignored."""
     total = 0.0
@@ -103,12 +127,7 @@ def topic_metrics(topic_ids: set[int], as_of: datetime) -> dict[int, TopicMetric
             items
         )
         sources = len({s for s, _, _ in items})
-        score = (
-            volume
-            * (1 + VELOCITY_WEIGHT * math.log1p(velocity))
-            * (1 + ENGAGEMENT_WEIGHT * min(engagement, ENGAGEMENT_CAP))
-            * (1 + DIVERSITY_WEIGHT * math.log(sources))
-        )
+        score = score_factors(volume=volume, velocity=velocity, engagement=engagement, sources=sources).score
         result[topic_id] = TopicMetrics(
             topic_id=topic_id,
             item_count=len(items),

@@ -1,0 +1,130 @@
+"""Rate limits per group with django-ratelimit on the shared Redis cache, as a DRF throttle.
+
+A view names its budget with a ``rate_group`` attribute ("semantic", "keyword", ...); without one, safe
+requests spend the "read" budget and writes or staff-only views the "staff" one. Limits come from
+``settings.API_RATE_LIMITS``. Each caller has a budget per group: the user when logged in, else the client
+address (``api_client_ip``). Every answer carries ``X-RateLimit-Limit/Remaining/Reset`` (set here on the
+Django request and copied onto the response by ``RateLimitHeadersMiddleware``); over the limit DRF raises
+``Throttled`` and the error handler answers 429 with ``Retry-After``.
+
+When Redis does not answer, requests pass (fail open) and a warning is logged: a cache outage must not take
+the read API down with it, and /readyz already reports the cache as failed.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django_ratelimit.core import get_usage
+from rest_framework.permissions import SAFE_METHODS
+from rest_framework.throttling import BaseThrottle
+
+from apps.core.rest.permissions import IsStaff
+
+if TYPE_CHECKING:
+    from rest_framework.request import Request
+    from rest_framework.views import APIView
+
+logger = logging.getLogger(__name__)
+
+HEADERS_ATTR = "ratelimit_headers"
+
+
+def api_client_ip(request: HttpRequest) -> str:
+    """The caller's address: REMOTE_ADDR, or with TRUSTED_PROXY_COUNT = n > 0 the n-th address from the right
+    of X-Forwarded-For (the one our outermost proxy saw). Addresses a client wrote further left are ignored,
+    so a forged header cannot buy a fresh budget; a malformed or too-short header falls back to REMOTE_ADDR."""
+    remote = request.META.get("REMOTE_ADDR", "") or "unknown"
+    proxies = settings.TRUSTED_PROXY_COUNT
+    if proxies <= 0:
+        return remote
+    hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+    if len(hops) < proxies:
+        return remote
+    candidate = hops[-proxies]
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return remote
+
+
+def _caller_key(group: str, request: HttpRequest) -> str:
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return f"user:{user.pk}"
+    return f"ip:{api_client_ip(request)}"
+
+
+def view_rate_group(request: Request, view: APIView) -> str:
+    """The budget a request spends: the view's ``rate_group``, else "staff" for writes and staff-only views,
+    else "read"."""
+    group = getattr(view, "rate_group", None)
+    if group:
+        return group
+    if request.method not in SAFE_METHODS:
+        return "staff"
+    if any(isinstance(permission, IsStaff) for permission in view.get_permissions()):
+        return "staff"
+    return "read"
+
+
+class RateGroupThrottle(BaseThrottle):
+    """DEFAULT_THROTTLE_CLASSES entry: counts the request against its group and remembers the headers."""
+
+    def __init__(self) -> None:
+        self.retry_after: int | None = None
+
+    def allow_request(self, request: Request, view: APIView) -> bool:
+        group = view_rate_group(request, view)
+        rate = settings.API_RATE_LIMITS.get(group)
+        if not rate:
+            return True
+        django_request = request._request
+        # The key reads the user DRF authenticated (token or session), not only the session's.
+        django_request.user = request.user
+        try:
+            usage = get_usage(
+                django_request, group=f"api:{group}", key=_caller_key, rate=rate, method=get_usage.ALL, increment=True
+            )
+        except Exception:
+            logger.warning("rate limit not applied: cache unavailable (group %s)", group, exc_info=True)
+            return True
+        if usage is None:
+            return True
+        time_left = max(int(usage["time_left"]), 1)
+        remaining = max(usage["limit"] - usage["count"], 0)
+        setattr(
+            django_request,
+            HEADERS_ATTR,
+            {
+                "X-RateLimit-Limit": str(usage["limit"]),
+                "X-RateLimit-Remaining": str(remaining),
+                "X-RateLimit-Reset": str(int(time.time()) + time_left),
+            },
+        )
+        if usage["should_limit"]:
+            self.retry_after = time_left
+            return False
+        return True
+
+    def wait(self) -> float | None:
+        return self.retry_after
+
+
+class RateLimitHeadersMiddleware:
+    """Copies the X-RateLimit-* headers a throttle computed onto the response (429 or not)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        for name, value in getattr(request, HEADERS_ATTR, {}).items():
+            response.setdefault(name, value)
+        return response

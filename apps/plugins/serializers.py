@@ -1,0 +1,105 @@
+"""Sources in the API: health and recent runs to read; config validated exactly as in the admin."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from apps.plugins.collectors import source_config_validate
+from apps.plugins.config_secrets import config_masked, config_secrets_restore
+from apps.plugins.models import CollectionRun, PluginHealth, Source
+
+
+class HealthSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PluginHealth
+        fields = [
+            "is_healthy",
+            "last_run_at",
+            "last_success_at",
+            "last_failure_at",
+            "last_error",
+            "consecutive_failures",
+            "total_runs",
+            "total_failures",
+            "success_rate",
+            "avg_duration_ms",
+        ]
+
+
+class CollectionRunSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CollectionRun
+        fields = [
+            "id",
+            "started_at",
+            "finished_at",
+            "status",
+            "trigger",
+            "fetched_count",
+            "new_count",
+            "duplicate_count",
+            "skipped_count",
+            "error",
+            "duration_ms",
+        ]
+
+
+class SourceSerializer(serializers.ModelSerializer):
+    config = serializers.JSONField(
+        required=False,
+        help_text="A JSON object, keys per kind. Credentials read as ********; send it back to keep them.",
+    )
+    health = HealthSerializer(read_only=True)
+    last_runs = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Source
+        fields = [
+            "name",
+            "kind",
+            "enabled",
+            "poll_interval",
+            "config",
+            "health",
+            "last_runs",
+            "next_fetch_after",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["next_fetch_after", "created_at", "updated_at"]
+        extra_kwargs = {"poll_interval": {"min_value": 1}}
+
+    def to_representation(self, source: Source) -> dict[str, Any]:
+        data = super().to_representation(source)
+        data["config"] = config_masked(kind=source.kind, config=source.config)
+        return data
+
+    @extend_schema_field(CollectionRunSerializer(many=True))
+    def get_last_runs(self, source: Source) -> list:
+        runs = getattr(source, "recent_runs", None)
+        if runs is None:
+            runs = source.runs.order_by("-started_at")[: self.context.get("last_runs", 5)]
+        return CollectionRunSerializer(runs, many=True).data
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """The admin form's validation: credentials restored from the mask, then the kind's config rules."""
+        stored = self.instance.config if self.instance else {}
+        kind = attrs.get("kind", self.instance.kind if self.instance else None)
+        name = attrs.get("name", self.instance.name if self.instance else "")
+        config = attrs.get("config", stored if self.instance else {})
+        try:
+            config = config_secrets_restore(name=name, kind=kind, config=config, stored=stored)
+            source_config_validate(kind=kind, name=name, config=config)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError({"config": exc.messages}) from None
+        attrs["config"] = config
+        return attrs
+
+
+class CollectQueuedSerializer(serializers.Serializer):
+    source = serializers.CharField()
+    task_id = serializers.CharField()

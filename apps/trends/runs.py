@@ -1,0 +1,65 @@
+"""Pipeline runs asked for by an operator: queue one (its row exists at once) and cancel one."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from apps.trends.models import PipelineRun
+from apps.trends.services import WORKFLOWS
+from apps.trends.tasks import pipeline_run_task
+
+# A run in one of these states has not finished: it may still be cancelled.
+UNFINISHED = (PipelineRun.Status.QUEUED, PipelineRun.Status.RUNNING)
+
+
+class RunFinished(Exception):
+    """The run already ended; there is nothing left to cancel."""
+
+
+@dataclass(frozen=True)
+class QueuedRun:
+    run: PipelineRun
+    task_id: str
+
+
+@transaction.atomic
+def pipeline_run_queue(*, workflow: str, as_of: datetime | None = None, trigger: str = "api") -> QueuedRun:
+    """Record a ``queued`` run and send the pipeline task for it after commit; the run and task ids."""
+    if workflow not in WORKFLOWS:
+        raise ValueError(f"Unknown workflow {workflow!r}: choose one of {', '.join(WORKFLOWS)}.")
+    run = PipelineRun.objects.create(workflow=workflow, trigger=trigger, as_of=as_of, status=PipelineRun.Status.QUEUED)
+    task_id = str(uuid.uuid4())
+    kwargs = {
+        "workflow": workflow,
+        "as_of": as_of.isoformat() if as_of else None,
+        "trigger": trigger,
+        "run_id": run.pk,
+    }
+    transaction.on_commit(lambda: pipeline_run_task.apply_async(kwargs=kwargs, task_id=task_id))
+    return QueuedRun(run=run, task_id=task_id)
+
+
+def pipeline_run_cancel(*, run: PipelineRun) -> PipelineRun:
+    """Cancel a run: a queued one ends ``cancelled`` at once (its task then does nothing); a running one is
+    asked to stop and ends ``cancelled`` before its next batch, keeping the batches it committed.
+
+    Raises RunFinished for a run that already ended. Asking twice is harmless.
+    """
+    now = timezone.now()
+    stopped = PipelineRun.objects.filter(pk=run.pk, status=PipelineRun.Status.QUEUED).update(
+        status=PipelineRun.Status.CANCELLED, cancel_requested_at=now, finished_at=now, error="cancelled before start"
+    )
+    if not stopped:
+        asked = PipelineRun.objects.filter(
+            pk=run.pk, status=PipelineRun.Status.RUNNING, cancel_requested_at__isnull=True
+        ).update(cancel_requested_at=now)
+        run.refresh_from_db()
+        if not asked and run.status not in UNFINISHED:
+            raise RunFinished(f"Run {run.pk} already ended ({run.status}); there is nothing to cancel.")
+    run.refresh_from_db()
+    return run

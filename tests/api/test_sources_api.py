@@ -1,0 +1,137 @@
+"""sources/: health and last runs for everyone, credentials masked; staff create, update, enable, collect."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from apps.plugins.config_secrets import MASK
+from apps.plugins.models import CollectionRun, PluginHealth, Source
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def youtube(db) -> Source:
+    source = Source.objects.create(
+        name="yt", kind="youtube", config={"api_key": "AIza-very-secret", "region_code": "DE"}
+    )
+    now = timezone.now()
+    for n in range(7):
+        CollectionRun.objects.create(
+            source=source, started_at=now - timedelta(minutes=n), status="success" if n else "failed", new_count=n
+        )
+    PluginHealth.objects.filter(source=source).update(
+        is_healthy=False, consecutive_failures=3, total_runs=7, total_failures=3, last_error="HTTP 403"
+    )
+    return source
+
+
+def test_list_shows_health_last_runs_and_masks_credentials(anon, youtube, django_assert_max_num_queries):
+    with django_assert_max_num_queries(6):
+        response = anon.get("/api/v1/sources/")
+    assert response.status_code == 200
+    (row,) = response.json()["results"]
+    assert row["config"] == {"api_key": MASK, "region_code": "DE"}
+    assert b"AIza-very-secret" not in response.content
+    assert row["health"]["is_healthy"] is False and row["health"]["last_error"] == "HTTP 403"
+    assert [run["new_count"] for run in row["last_runs"]] == [0, 1, 2, 3, 4]
+    assert row["last_runs"][0]["status"] == "failed"
+
+
+def test_detail_by_name_and_filters(anon, youtube, world):
+    assert anon.get("/api/v1/sources/yt/").json()["kind"] == "youtube"
+    assert [s["name"] for s in anon.get("/api/v1/sources/", {"healthy": "false"}).json()["results"]] == ["yt"]
+    assert [s["name"] for s in anon.get("/api/v1/sources/", {"kind": "file"}).json()["results"]] == ["blog", "wire"]
+    assert anon.get("/api/v1/sources/", {"kind": "carrier-pigeon"}).status_code == 400
+    assert anon.get("/api/v1/sources/nope/").status_code == 404
+
+
+def test_staff_create_validates_config_like_the_admin(staff):
+    bad = staff.post(
+        "/api/v1/sources/", {"name": "hn", "kind": "hackernews", "config": {"max_items": 5000}}, format="json"
+    )
+    assert bad.status_code == 400
+    body = bad.json()
+    assert body["code"] == "VALIDATION_ERROR"
+    assert body["fields"]["config"] == ["Source 'hn' config: 'max_items' must be 1–500, got 5000"]
+    assert body["detail"] == "config: Source 'hn' config: 'max_items' must be 1–500, got 5000"
+    assert not Source.objects.filter(name="hn").exists()
+
+    made = staff.post(
+        "/api/v1/sources/", {"name": "hn", "kind": "hackernews", "config": {"max_items": 50}}, format="json"
+    )
+    assert made.status_code == 201, made.json()
+    source = Source.objects.get(name="hn")
+    assert source.config == {"max_items": 50} and source.periodic_task is not None  # the schedule follows
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"name": "Not A Slug!", "kind": "rss", "config": {"urls": ["https://e.example/f"]}}, "name"),
+        ({"name": "x", "kind": "fax", "config": {}}, "kind"),
+        ({"name": "x", "kind": "rss", "config": "urls"}, "config"),
+        ({"name": "x", "kind": "rss", "config": {"urls": []}}, "config"),
+        (
+            {"name": "x", "kind": "rss", "config": {"urls": ["https://e.example/f"]}, "poll_interval": 0},
+            "poll_interval",
+        ),
+    ],
+)
+def test_create_rejects_bad_input_with_400(staff, payload, field):
+    response = staff.post("/api/v1/sources/", payload, format="json")
+    assert response.status_code == 400 and field in response.json()["fields"]
+
+
+def test_duplicate_name_is_400(staff, world):
+    response = staff.post("/api/v1/sources/", {"name": "wire", "kind": "file", "config": {}}, format="json")
+    assert response.status_code == 400 and "name" in response.json()["fields"]
+
+
+def test_update_keeps_a_masked_credential_and_replaces_a_new_one(staff, youtube):
+    kept = staff.patch("/api/v1/sources/yt/", {"config": {"api_key": MASK, "region_code": "FR"}}, format="json")
+    assert kept.status_code == 200 and kept.json()["config"]["api_key"] == MASK
+    youtube.refresh_from_db()
+    assert youtube.config == {"api_key": "AIza-very-secret", "region_code": "FR"}
+    staff.patch("/api/v1/sources/yt/", {"config": {"api_key": "AIza-rotated"}}, format="json")
+    youtube.refresh_from_db()
+    assert youtube.config == {"api_key": "AIza-rotated"}
+
+
+def test_update_with_a_mask_for_a_credential_never_stored_is_400(staff, world):
+    Source.objects.create(name="yt2", kind="youtube", config={})
+    response = staff.patch("/api/v1/sources/yt2/", {"config": {"api_key": MASK}}, format="json")
+    assert response.status_code == 400 and "no value is stored" in response.json()["detail"]
+
+
+def test_poll_interval_change_moves_the_schedule(staff, youtube):
+    assert staff.patch("/api/v1/sources/yt/", {"poll_interval": 120}, format="json").status_code == 200
+    youtube.refresh_from_db()
+    assert youtube.poll_interval == 120 and youtube.periodic_task.interval.every == 120
+
+
+def test_a_stored_config_that_no_longer_validates_must_be_fixed_on_update(staff, world):
+    response = staff.patch("/api/v1/sources/wire/", {"poll_interval": 120}, format="json")
+    assert response.status_code == 400 and "config" in response.json()["fields"]
+
+
+def test_enable_and_disable_follow_the_schedule(staff, world):
+    body = staff.post("/api/v1/sources/wire/disable/").json()
+    world.wire.refresh_from_db()
+    assert body["enabled"] is False and world.wire.periodic_task.enabled is False
+    assert staff.post("/api/v1/sources/wire/enable/").json()["enabled"] is True
+
+
+def test_collect_queues_the_task_and_returns_its_id(staff, world, broker_queue, django_capture_on_commit_callbacks):
+    waiting = broker_queue("collect")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff.post("/api/v1/sources/wire/collect/")
+    assert response.status_code == 202
+    task_id = response.json()["task_id"]
+    assert response.json()["source"] == "wire"
+    assert waiting() == [
+        ("apps.plugins.tasks.source_collect", task_id, [world.wire.pk], {"trigger": "api", "force": True})
+    ]
