@@ -8,12 +8,14 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, QuerySet
+from django.forms.fields import InvalidJSONInput
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
 from apps.plugins.collectors import source_config_validate
+from apps.plugins.collectors.base import CONFIG_MAX_DEPTH, config_shape_problem
 from apps.plugins.config_secrets import config_masked, config_secrets_restore
 from apps.plugins.health_display import RECENT_RUNS, health_badge_html, runs_sparkline_html
 from apps.plugins.models import CollectionRun, Source
@@ -21,10 +23,51 @@ from apps.plugins.services import source_enabled_set, source_health_reset
 from apps.plugins.tasks import source_collect
 
 RECENT_RUNS_DAYS = 3
+CONFIG_MAX_CHARS = 1_000_000
+
+
+class SourceConfigField(forms.JSONField):
+    """The config's JSON text, refused with a form error when too large or too deeply nested to handle
+    (the stock field lets ``json.loads`` raise RecursionError on 5,000 nested brackets: a 500)."""
+
+    def _parsed(self, value: str) -> tuple[object, str]:
+        if len(value) > CONFIG_MAX_CHARS:
+            return None, f"Config is {len(value):,} characters; at most {CONFIG_MAX_CHARS:,}."
+        try:
+            parsed = json.loads(value)
+        except RecursionError:
+            return None, f"Config is nested deeper than {CONFIG_MAX_DEPTH} levels."
+        except ValueError as exc:
+            return None, f"Config is not valid JSON: {exc}."
+        shape = config_shape_problem(parsed)
+        return (None, f"Config {shape}.") if shape else (parsed, "")
+
+    def to_python(self, value):
+        if self.disabled or not isinstance(value, str) or value in self.empty_values:
+            return super().to_python(value)
+        parsed, problem = self._parsed(value)
+        if problem:
+            raise ValidationError(problem, code="invalid")
+        return parsed
+
+    def bound_data(self, data, initial):
+        if self.disabled or not isinstance(data, str):
+            return super().bound_data(data, initial)
+        parsed, problem = self._parsed(data)
+        # What cannot be parsed safely is shown back as the text the operator sent.
+        return InvalidJSONInput(data) if problem else parsed
+
+    def has_changed(self, initial, data):
+        try:
+            return super().has_changed(initial, data)
+        except ValidationError:
+            return True
 
 
 class SourceForm(forms.ModelForm):
     """Credentials in the config show as a mask; sending the mask back keeps the stored value."""
+
+    config = SourceConfigField(required=False, initial=dict)
 
     class Meta:
         model = Source

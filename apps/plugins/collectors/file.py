@@ -6,6 +6,7 @@ A ``file`` source reads a path inside TRENDSITE_IMPORT_DIRS or a URL through the
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -17,7 +18,14 @@ from django.conf import settings
 from django.utils import timezone
 
 from apps.core.http import FetchError, http_fetch
-from apps.plugins.collectors.base import Collector, CollectOutcome, ConfigField, epoch_to_datetime, iso_to_datetime
+from apps.plugins.collectors.base import (
+    Collector,
+    CollectOutcome,
+    ConfigField,
+    epoch_to_datetime,
+    iso_to_datetime,
+    value_shown,
+)
 from apps.trends.ingest import ItemDraft
 
 DRAFT_FIELDS = ("external_id", "title", "url", "text", "author", "published_at", "language_hint")
@@ -90,6 +98,26 @@ def file_drafts(stream: IO[bytes], *, config: dict[str, Any]) -> Iterator[ItemDr
         yield ItemDraft(**{k: v or ("" if k != "published_at" else None) for k, v in values.items()}, metrics=metrics)
 
 
+def mapping_problems(mapping: dict[str, Any]) -> list[str]:
+    """What is wrong with a column mapping (item field -> column name; ``metrics`` -> list of columns)."""
+    unknown = [key for key in mapping if key not in (*DRAFT_FIELDS, "metrics")]
+    if unknown:
+        return [
+            f"'mapping' has unknown item field {value_shown(unknown[0])} (known: {', '.join(DRAFT_FIELDS)}, metrics)"
+        ]
+    problems = []
+    missing = [name for name in ("external_id", "title") if not mapping.get(name)]
+    if missing:
+        problems.append(f"'mapping' must name the column for {' and '.join(missing)} (or use a 'preset')")
+    bad = [key for key in DRAFT_FIELDS if key in mapping and not isinstance(mapping[key], str)]
+    if bad:
+        problems.append(f"'mapping' of '{bad[0]}' must be a column name, got {value_shown(mapping[bad[0]])}")
+    metrics = mapping.get("metrics", [])
+    if not isinstance(metrics, list) or not all(isinstance(column, str) for column in metrics):
+        problems.append(f"'mapping' of 'metrics' must be a list of column names, got {value_shown(metrics)}")
+    return problems
+
+
 def import_path_allowed(path: str) -> Path:
     """``path`` (relative ones from the project directory) resolved, if inside one of TRENDSITE_IMPORT_DIRS."""
     resolved = (Path(settings.BASE_DIR) / path).resolve()
@@ -120,16 +148,11 @@ class FileCollector(Collector):
             problems.append("give exactly one of 'path' or 'url'")
         if config["url"] and not config["url"].startswith(("http://", "https://")):
             problems.append(f"'url' must be an http(s) URL, got {config['url']!r}")
-        mapping = file_settings(config)["mapping"]
-        missing = [name for name in ("external_id", "title") if not mapping.get(name)]
-        if missing:
-            problems.append(f"'mapping' must name the column for {' and '.join(missing)} (or use a 'preset')")
-        unknown = [key for key in mapping if key not in (*DRAFT_FIELDS, "metrics")]
-        if unknown:
-            problems.append(
-                f"'mapping' has unknown item field '{unknown[0]}' (known: {', '.join(DRAFT_FIELDS)}, metrics)"
-            )
-        return problems
+        try:
+            codecs.lookup(config["encoding"])
+        except LookupError:
+            problems.append(f"'encoding' {value_shown(config['encoding'])} is not an encoding Python knows")
+        return problems + mapping_problems(file_settings(config)["mapping"])
 
     def collect(self) -> CollectOutcome:
         if self.config["url"]:

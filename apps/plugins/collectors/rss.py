@@ -16,13 +16,14 @@ from typing import Any
 import feedparser
 
 from apps.core.http import FetchError, http_fetch
-from apps.plugins.collectors.base import Collector, CollectOutcome, ConfigField
+from apps.plugins.collectors.base import Collector, CollectOutcome, ConfigField, value_shown
 from apps.trends.ingest import ItemDraft
 
 _ENTITY_DECLARATION = re.compile(rb"<!\s*entity", re.IGNORECASE)
 # Bozo reasons that leave the entries correct: the parser recovered with another encoding or content type.
 _HARMLESS_BOZO = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
 _DIGITS = re.compile(r"\d+")
+RSS_MAX_URLS = 10_000  # an OPML export of a large reader; each URL is fetched by a bounded pool
 
 
 def feed_bytes_check(content: bytes, *, url: str) -> None:
@@ -118,12 +119,21 @@ def feed_parse(content: bytes, *, url: str, content_type: str = "") -> tuple[lis
 
 class RssCollector(Collector):
     kind = "rss"
-    fields = (ConfigField("urls", list, min=1, max=200, help='a list of feed URLs, e.g. ["https://example.com/feed"]'),)
+    fields = (
+        ConfigField(
+            "urls",
+            list,
+            min=1,
+            max=RSS_MAX_URLS,
+            items=str,
+            help='a list of feed URLs, e.g. ["https://example.com/feed"]',
+        ),
+    )
 
     @classmethod
     def config_problems(cls, config: dict[str, Any]) -> list[str]:
-        bad = [u for u in config["urls"] if not isinstance(u, str) or not u.startswith(("http://", "https://"))]
-        return [f"'urls' entries must be http(s) URLs, got {bad[0]!r}"] if bad else []
+        bad = [u for u in config["urls"] if not u.startswith(("http://", "https://"))]
+        return [f"'urls' entries must be http(s) URLs, got {value_shown(bad[0])}"] if bad else []
 
     def collect(self) -> CollectOutcome:
         urls = self.config["urls"]
