@@ -20,7 +20,7 @@ import httpx
 from django.conf import settings
 from django.utils import timezone
 
-from apps.core.netguard import AddressRefused, host_resolve
+from apps.core.netguard import AddressRefused, HostUnresolved, host_resolve
 
 MAX_REDIRECTS = 5
 _REDIRECT_STATUSES = {301, 302, 303, 307, 308}
@@ -121,7 +121,8 @@ def _pinned_request(
     try:
         address = host_resolve(url.host, port)[0]
     except AddressRefused as exc:
-        raise FetchError(f"{url.host}: {exc}", permanent=True) from None
+        # A DNS failure may be an outage or a lapsed record: temporary. A refused address stays refused.
+        raise FetchError(f"{url.host}: {exc}", permanent=not isinstance(exc, HostUnresolved)) from None
     host_header = url.netloc.decode("ascii").rsplit("@", 1)[-1]
     request = _client().build_request(
         method,

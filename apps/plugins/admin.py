@@ -14,13 +14,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from apps.core.outage import ServiceDown
 from apps.plugins.collectors import source_config_validate
 from apps.plugins.collectors.base import CONFIG_MAX_DEPTH, config_shape_problem
 from apps.plugins.config_secrets import config_masked, config_secrets_restore
 from apps.plugins.health_display import RECENT_RUNS, health_badge_html, runs_sparkline_html
 from apps.plugins.models import CollectionRun, Source
 from apps.plugins.services import source_enabled_set, source_health_reset
-from apps.plugins.tasks import source_collect
+from apps.plugins.tasks import sources_collect_enqueue
 
 RECENT_RUNS_DAYS = 3
 CONFIG_MAX_CHARS = 1_000_000
@@ -238,9 +239,12 @@ class SourceAdmin(admin.ModelAdmin):
 
     @admin.action(description="Collect now (queued)")
     def collect_now(self, request: HttpRequest, queryset: QuerySet[Source]) -> None:
-        for source in queryset:
-            source_collect.delay_on_commit(source.pk, trigger="admin", force=True)
-        self.message_user(request, f"Queued {queryset.count()} source(s) for collection.", messages.SUCCESS)
+        try:
+            queued = sources_collect_enqueue(source_ids=list(queryset.values_list("pk", flat=True)), trigger="admin")
+        except ServiceDown as exc:
+            self.message_user(request, f"Nothing was queued: {exc}.", messages.ERROR)
+            return
+        self.message_user(request, f"Queued {queued} source(s) for collection.", messages.SUCCESS)
 
     @admin.action(description="Reset health (clear failures and backoff)")
     def reset_health(self, request: HttpRequest, queryset: QuerySet[Source]) -> None:

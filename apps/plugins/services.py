@@ -12,15 +12,18 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
+from redis.exceptions import RedisError
 
 from apps.core.http import FetchError
 from apps.core.models import Event
+from apps.core.outage import cache_require
 from apps.core.services import event_emit
 from apps.plugins.collectors import collector_class
-from apps.plugins.collectors.base import CollectOutcome
+from apps.plugins.collectors.base import Collector, CollectOutcome
 from apps.plugins.config_secrets import secrets_scrubbed
 from apps.plugins.models import CollectionRun, PluginHealth, Source
 from apps.trends.ingest import IngestResult, items_ingest
@@ -39,7 +42,11 @@ _LOCK_SECONDS = 30 * 60
 def source_collect_lock(*, source_id: int) -> Iterator[bool]:
     """Yield whether the caller holds the source's collection lock (in Redis) and may collect it now."""
     key = f"plugins:collect:{source_id}"
-    acquired = cache.add(key, 1, timeout=_LOCK_SECONDS)
+    try:
+        acquired = cache.add(key, 1, timeout=_LOCK_SECONDS)
+    except RedisError:
+        cache_require()  # raises ServiceDown naming the cache and its address
+        raise
     try:
         yield acquired
     finally:
@@ -55,9 +62,20 @@ def source_backoff(*, poll_interval: int, consecutive_failures: int) -> timedelt
 
 
 def _health_record(
-    *, source: Source, run: CollectionRun, ok: bool, error: str, retry_after: datetime | None
+    *,
+    source: Source,
+    run: CollectionRun,
+    ok: bool,
+    error: str,
+    retry_after: datetime | None,
+    permanent: bool = False,
 ) -> PluginHealth:
-    """Update health for a finished run; call inside the transaction that finishes the run."""
+    """Update health for a finished run; call inside the transaction that finishes the run.
+
+    A temporary failure (timeout, DNS, 5xx) backs off by doubling; a permanent one (404/410, refused address,
+    invalid config) cannot heal by waiting: the source turns unhealthy at once (operators hear of it) and
+    waits the full backoff cap unless an operator collects it by hand.
+    """
     health, _ = PluginHealth.objects.select_for_update().get_or_create(source=source)
     was_healthy = health.is_healthy
     now = run.finished_at
@@ -75,10 +93,12 @@ def _health_record(
         health.total_failures += 1
         health.consecutive_failures += 1
         health.last_failure_at = now
-        if health.consecutive_failures >= settings.TRENDSITE_SOURCE_FAILURE_THRESHOLD:
+        if permanent or health.consecutive_failures >= settings.TRENDSITE_SOURCE_FAILURE_THRESHOLD:
             health.is_healthy = False
-        backoff = now + source_backoff(
-            poll_interval=source.poll_interval, consecutive_failures=health.consecutive_failures
+        backoff = now + (
+            BACKOFF_CAP
+            if permanent
+            else source_backoff(poll_interval=source.poll_interval, consecutive_failures=health.consecutive_failures)
         )
         source.next_fetch_after = max(backoff, retry_after) if retry_after else backoff
     health.success_rate = (health.total_runs - health.total_failures) / health.total_runs
@@ -106,6 +126,7 @@ def _run_finish(
     error: str = "",
     ingest: IngestResult | None = None,
     retry_after: datetime | None = None,
+    permanent: bool = False,
 ) -> CollectionRun:
     run.finished_at = timezone.now()
     run.duration_ms = (time.monotonic() - started) * 1000
@@ -117,7 +138,12 @@ def _run_finish(
         run.skipped_count, run.skip_reasons = ingest.skipped, ingest.skip_reasons
     run.save()
     _health_record(
-        source=source, run=run, ok=status != CollectionRun.Status.FAILED, error=error, retry_after=retry_after
+        source=source,
+        run=run,
+        ok=status != CollectionRun.Status.FAILED,
+        error=error,
+        retry_after=retry_after,
+        permanent=permanent,
     )
     return run
 
@@ -149,6 +175,14 @@ def source_lost_runs_fail(*, source: Source) -> int:
     return failed
 
 
+def source_collector(*, source: Source) -> Collector:
+    """The source's collector; an invalid stored config is a permanent FetchError (waiting cannot fix it)."""
+    try:
+        return collector_class(source.kind)(source)
+    except ValidationError as exc:
+        raise FetchError("invalid config: " + "; ".join(exc.messages), permanent=True) from None
+
+
 def source_collect(*, source: Source, trigger: str = "schedule", force: bool = False) -> CollectionRun:
     """Collect one source now: fetch, parse, upsert, and record the run and the source's health.
 
@@ -174,7 +208,7 @@ def source_collect(*, source: Source, trigger: str = "schedule", force: bool = F
     run = CollectionRun.objects.create(source=source, started_at=now, trigger=trigger)
     started = time.monotonic()
     try:
-        outcome: CollectOutcome = collector_class(source.kind)(source).collect()
+        outcome: CollectOutcome = source_collector(source=source).collect()
     except Exception as exc:  # a collector bug must fail its run too, not the whole `collect --all`
         if isinstance(exc, FetchError):
             error = f"{exc.message} ({'permanent' if exc.permanent else 'temporary'})"
@@ -189,6 +223,7 @@ def source_collect(*, source: Source, trigger: str = "schedule", force: bool = F
                 status=CollectionRun.Status.FAILED,
                 error=error,
                 retry_after=getattr(exc, "retry_after", None),
+                permanent=getattr(exc, "permanent", False),
             )
     with transaction.atomic():
         if outcome.not_modified:

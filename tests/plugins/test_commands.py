@@ -30,7 +30,7 @@ def test_collect_dry_run_stores_nothing(serve):
     SourceFactory(name="bbc", config={"urls": [serve("/feed", "rss2_bbc.xml")]})
     out = StringIO()
     call_command("collect", "--all", "--dry-run", stdout=out)
-    assert "bbc: would store 3 item(s)" in out.getvalue()
+    assert "bbc: would store fetched=3" in out.getvalue()
     assert not Item.objects.exists() and not CollectionRun.objects.exists()
 
 
