@@ -25,7 +25,7 @@ from apps.core.services import event_emit
 from apps.plugins.collectors import collector_class
 from apps.plugins.collectors.base import Collector, CollectOutcome
 from apps.plugins.config_secrets import secrets_scrubbed
-from apps.plugins.models import CollectionRun, PluginHealth, Source
+from apps.plugins.models import CollectionRun, FeedState, PluginHealth, Source
 from apps.trends.ingest import IngestResult, items_ingest
 
 logger = logging.getLogger(__name__)
@@ -175,6 +175,31 @@ def source_lost_runs_fail(*, source: Source) -> int:
     return failed
 
 
+def _feed_states_store(*, source: Source, results: list, at: datetime) -> None:
+    """Upsert each feed URL's validators and last outcome; forget URLs the config no longer lists."""
+    if not results:
+        return
+    FeedState.objects.bulk_create(
+        [
+            FeedState(
+                source=source,
+                url=result.url,
+                etag=result.etag[:512],
+                last_modified=result.last_modified[:128],
+                last_status=result.status,
+                last_error=result.error[:ERROR_MAX_CHARS],
+                last_fetched_at=at,
+            )
+            for result in results
+        ],
+        update_conflicts=True,
+        unique_fields=["source", "url"],
+        update_fields=["etag", "last_modified", "last_status", "last_error", "last_fetched_at"],
+        batch_size=1000,
+    )
+    FeedState.objects.filter(source=source).exclude(url__in=[result.url for result in results]).delete()
+
+
 def source_collector(*, source: Source) -> Collector:
     """The source's collector; an invalid stored config is a permanent FetchError (waiting cannot fix it)."""
     try:
@@ -226,6 +251,8 @@ def source_collect(*, source: Source, trigger: str = "schedule", force: bool = F
                 permanent=getattr(exc, "permanent", False),
             )
     with transaction.atomic():
+        run.details = outcome.details
+        _feed_states_store(source=source, results=outcome.feed_states, at=run.started_at)
         if outcome.not_modified:
             return _run_finish(source=source, run=run, started=started, status=CollectionRun.Status.NOT_MODIFIED)
         run.fetched_count = len(outcome.drafts)

@@ -257,3 +257,9 @@ TRENDSITE_IMPORT_DIRS = typed("list", "TRENDSITE_IMPORT_DIRS", default=[str(BASE
 # ---- feature switches (apps/core/switches.py): a switch nobody created is on, and appears in the admin
 WAFFLE_SWITCH_DEFAULT = True
 WAFFLE_CREATE_MISSING_SWITCHES = True
+
+# ---- sources hardening (issue 8): feed fan-out and the poll interval floor
+# Feeds of one rss source fetched at once (threads): bounded so 2,000 URLs do not open 2,000 connections.
+TRENDSITE_RSS_CONCURRENCY = typed("int", "TRENDSITE_RSS_CONCURRENCY", default=8)
+# No source is collected more often than this (seconds): poll_interval=0 once queued 15,359 tasks in 45 s.
+TRENDSITE_POLL_INTERVAL_MIN = typed("int", "TRENDSITE_POLL_INTERVAL_MIN", default=60)

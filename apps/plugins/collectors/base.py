@@ -185,6 +185,8 @@ class CollectOutcome:
     not_modified: bool = False
     etag: str | None = None
     last_modified: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)  # stored on the run: per-URL status and counts
+    feed_states: list[Any] = field(default_factory=list)  # rss FeedResults whose validators the service stores
 
 
 def epoch_to_datetime(value: Any, *, milliseconds: bool = False) -> datetime | None:
