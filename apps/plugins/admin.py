@@ -18,7 +18,7 @@ from apps.core.outage import ServiceDown
 from apps.plugins.collectors import source_config_validate
 from apps.plugins.collectors.base import CONFIG_MAX_DEPTH, config_shape_problem
 from apps.plugins.config_secrets import config_masked, config_secrets_restore
-from apps.plugins.health_display import RECENT_RUNS, health_badge_html, runs_sparkline_html
+from apps.plugins.health_display import RECENT_RUNS, health_badge_html, run_details_html, runs_sparkline_html
 from apps.plugins.models import CollectionRun, Source
 from apps.plugins.services import source_enabled_set, source_health_reset
 from apps.plugins.tasks import sources_collect_enqueue
@@ -270,3 +270,16 @@ class CollectionRunAdmin(admin.ModelAdmin):
     @admin.display(description="error")
     def error_excerpt(self, run: CollectionRun):
         return run.error[:80]
+
+    def get_fields(self, request: HttpRequest, obj: CollectionRun | None = None):
+        return [
+            *(f for f in super().get_fields(request, obj) if f not in ("details", "details_table")),
+            "details_table",
+        ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: CollectionRun | None = None):
+        return (*super().get_readonly_fields(request, obj), "details_table")
+
+    @admin.display(description="per feed / file")
+    def details_table(self, run: CollectionRun):
+        return run_details_html(run.details)
