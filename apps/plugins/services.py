@@ -6,9 +6,12 @@ import json
 import logging
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from itertools import islice
+from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -24,6 +27,7 @@ from apps.core.outage import cache_require
 from apps.core.services import event_emit
 from apps.plugins.collectors import collector_class
 from apps.plugins.collectors.base import Collector, CollectOutcome
+from apps.plugins.collectors.file import FileReport, file_drafts, file_report_details
 from apps.plugins.config_secrets import secrets_scrubbed
 from apps.plugins.models import CollectionRun, FeedState, PluginHealth, Source
 from apps.trends.ingest import IngestResult, items_ingest
@@ -257,6 +261,7 @@ def source_collect(*, source: Source, trigger: str = "schedule", force: bool = F
             return _run_finish(source=source, run=run, started=started, status=CollectionRun.Status.NOT_MODIFIED)
         run.fetched_count = len(outcome.drafts)
         ingest = items_ingest(source_id=source.pk, drafts=outcome.drafts)
+        _unreadable_count(ingest, outcome.unreadable)
         if outcome.etag is not None:
             source.etag = outcome.etag[:512]
         if outcome.last_modified is not None:
@@ -348,3 +353,56 @@ def sources_due(*, names: list[str] | None = None) -> list[Source]:
     """Enabled sources (or the named ones, enabled or not) in name order."""
     queryset = Source.objects.select_related("health")
     return list(queryset.filter(name__in=names) if names else queryset.filter(enabled=True))
+
+
+def _unreadable_count(ingest: IngestResult, unreadable: int) -> None:
+    if unreadable:
+        ingest.add(IngestResult(skipped=unreadable, skip_reasons={"unreadable line": unreadable}))
+
+
+def source_file_import(
+    *,
+    source: Source,
+    path: Path,
+    config: dict[str, Any],
+    chunk_size: int = 2000,
+    progress: Callable[[int, IngestResult], None] | None = None,
+) -> tuple[CollectionRun, IngestResult, FileReport]:
+    """Import a CSV/JSONL file into ``source`` in chunks, recorded as a CollectionRun like a collection.
+
+    Unreadable lines are counted and quoted by file, line and column (``FileReport``) while the good ones are
+    stored; the run fails when the file is empty, binary, lacks the mapped columns or yields no record.
+    ``progress`` is called after each chunk with the bytes read so far and the running totals.
+    """
+    run = CollectionRun.objects.create(source=source, started_at=timezone.now(), trigger="import")
+    started = time.monotonic()
+    report, total = FileReport(name=path.name), IngestResult()
+    error = ""
+    try:
+        with path.open("rb") as stream:
+            drafts = file_drafts(stream, config=config, report=report)
+            while chunk := list(islice(drafts, chunk_size)):
+                total.add(items_ingest(source_id=source.pk, drafts=chunk))
+                run.fetched_count += len(chunk)
+                if progress is not None:
+                    progress(stream.tell() if not stream.closed else path.stat().st_size, total)
+    except FetchError as exc:
+        error = exc.message
+    except OSError as exc:
+        error = f"cannot read {path}: {exc.strerror}"
+    if not error and not report.records:
+        error = f"no readable record in {path.name}"
+    status = CollectionRun.Status.FAILED if error else CollectionRun.Status.SUCCESS
+    _unreadable_count(total, report.bad)
+    with transaction.atomic():
+        run.details = file_report_details(report)
+        _run_finish(
+            source=source,
+            run=run,
+            started=started,
+            status=status,
+            error="; ".join(([error] if error else []) + report.summary()),
+            ingest=total,
+            permanent=bool(error),
+        )
+    return run, total, report

@@ -53,7 +53,8 @@ def test_import_items_jsonl_with_summary():
         stdout=out,
         stderr=err,
     )
-    assert "imported 2, updated 0, skipped 1 (1 no external id)" in out.getvalue()
+    assert "imported 2, updated 0, skipped 1 (1 unreadable line)" in out.getvalue()
+    assert "items.jsonl, line 2, column 41: malformed JSON (Expecting ',' delimiter)" in err.getvalue()
     assert "100%" in err.getvalue()
     source = Source.objects.get(name="imported")
     assert (source.kind, source.enabled) == ("file", False)

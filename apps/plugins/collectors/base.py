@@ -187,6 +187,7 @@ class CollectOutcome:
     last_modified: str | None = None
     details: dict[str, Any] = field(default_factory=dict)  # stored on the run: per-URL status and counts
     feed_states: list[Any] = field(default_factory=list)  # rss FeedResults whose validators the service stores
+    unreadable: int = 0  # records the collector could not read at all (a file's bad lines): counted as skipped
 
 
 def epoch_to_datetime(value: Any, *, milliseconds: bool = False) -> datetime | None:
