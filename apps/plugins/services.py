@@ -140,6 +140,10 @@ def _run_finish(
     if ingest is not None:
         run.new_count, run.duplicate_count = ingest.new, ingest.updated
         run.skipped_count, run.skip_reasons = ingest.skipped, ingest.skip_reasons
+        if ingest.unparsed_metrics:  # a note on the run only: the items were stored, the source is fine
+            run.details = {**(run.details or {}), "metrics_kept_as_text": ingest.unparsed_metrics}
+            kept = ", ".join(f"'{key}' in {count:,} item(s)" for key, count in sorted(ingest.unparsed_metrics.items()))
+            run.error = "; ".join(filter(None, [run.error, f"metrics kept as text, not numbers: {kept}"]))
     run.save()
     _health_record(
         source=source,
