@@ -24,7 +24,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from apps.core.fetch_deadline import DeadlineTransport, fetch_deadline
-from apps.core.netguard import AddressRefused, host_resolve
+from apps.core.netguard import AddressRefused, HostUnresolved, host_resolve
 from apps.core.redact import header_is_credential, param_is_credential
 
 MAX_REDIRECTS = 5
@@ -134,7 +134,8 @@ def _pinned_request(
     try:
         address = host_resolve(url.host, port)[0]
     except AddressRefused as exc:
-        raise FetchError(f"{url.host}: {exc}", permanent=True) from None
+        # A DNS failure may be an outage or a lapsed record: temporary. A refused address stays refused.
+        raise FetchError(f"{url.host}: {exc}", permanent=not isinstance(exc, HostUnresolved)) from None
     host_header = url.netloc.decode("ascii").rsplit("@", 1)[-1]
     request = _client().build_request(
         method,

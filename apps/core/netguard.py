@@ -15,6 +15,10 @@ class AddressRefused(Exception):
     """The host resolves to an address the guard does not let outbound fetches reach."""
 
 
+class HostUnresolved(AddressRefused):
+    """DNS gave no answer for the host (yet): unlike a refused address, worth trying again later."""
+
+
 @lru_cache(maxsize=8)
 def _allowed_networks(cidrs: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
     return tuple(ipaddress.ip_network(cidr.strip(), strict=False) for cidr in cidrs if cidr.strip())
@@ -92,7 +96,7 @@ def host_resolve(host: str, port: int) -> list[IPAddress]:
         try:
             infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except socket.gaierror as exc:
-            raise AddressRefused(f"cannot resolve host {host!r}: {exc.strerror}") from None
+            raise HostUnresolved(f"cannot resolve host {host!r}: {exc.strerror}") from None
         addresses = list(dict.fromkeys(ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos))
     for address in addresses:
         address_check(address)

@@ -8,23 +8,67 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, QuerySet
+from django.forms.fields import InvalidJSONInput
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from apps.core.outage import ServiceDown
 from apps.plugins.collectors import source_config_validate
+from apps.plugins.collectors.base import CONFIG_MAX_DEPTH, config_shape_problem
 from apps.plugins.config_secrets import config_masked, config_secrets_restore
-from apps.plugins.health_display import RECENT_RUNS, health_badge_html, runs_sparkline_html
+from apps.plugins.health_display import RECENT_RUNS, health_badge_html, run_details_html, runs_sparkline_html
 from apps.plugins.models import CollectionRun, Source
 from apps.plugins.services import source_enabled_set, source_health_reset
-from apps.plugins.tasks import source_collect
+from apps.plugins.tasks import sources_collect_enqueue
 
 RECENT_RUNS_DAYS = 3
+CONFIG_MAX_CHARS = 1_000_000
+
+
+class SourceConfigField(forms.JSONField):
+    """The config's JSON text, refused with a form error when too large or too deeply nested to handle
+    (the stock field lets ``json.loads`` raise RecursionError on 5,000 nested brackets: a 500)."""
+
+    def _parsed(self, value: str) -> tuple[object, str]:
+        if len(value) > CONFIG_MAX_CHARS:
+            return None, f"Config is {len(value):,} characters; at most {CONFIG_MAX_CHARS:,}."
+        try:
+            parsed = json.loads(value)
+        except RecursionError:
+            return None, f"Config is nested deeper than {CONFIG_MAX_DEPTH} levels."
+        except ValueError as exc:
+            return None, f"Config is not valid JSON: {exc}."
+        shape = config_shape_problem(parsed)
+        return (None, f"Config {shape}.") if shape else (parsed, "")
+
+    def to_python(self, value):
+        if self.disabled or not isinstance(value, str) or value in self.empty_values:
+            return super().to_python(value)
+        parsed, problem = self._parsed(value)
+        if problem:
+            raise ValidationError(problem, code="invalid")
+        return parsed
+
+    def bound_data(self, data, initial):
+        if self.disabled or not isinstance(data, str):
+            return super().bound_data(data, initial)
+        parsed, problem = self._parsed(data)
+        # What cannot be parsed safely is shown back as the text the operator sent.
+        return InvalidJSONInput(data) if problem else parsed
+
+    def has_changed(self, initial, data):
+        try:
+            return super().has_changed(initial, data)
+        except ValidationError:
+            return True
 
 
 class SourceForm(forms.ModelForm):
     """Credentials in the config show as a mask; sending the mask back keeps the stored value."""
+
+    config = SourceConfigField(required=False, initial=dict)
 
     class Meta:
         model = Source
@@ -195,9 +239,12 @@ class SourceAdmin(admin.ModelAdmin):
 
     @admin.action(description="Collect now (queued)")
     def collect_now(self, request: HttpRequest, queryset: QuerySet[Source]) -> None:
-        for source in queryset:
-            source_collect.delay_on_commit(source.pk, trigger="admin", force=True)
-        self.message_user(request, f"Queued {queryset.count()} source(s) for collection.", messages.SUCCESS)
+        try:
+            queued = sources_collect_enqueue(source_ids=list(queryset.values_list("pk", flat=True)), trigger="admin")
+        except ServiceDown as exc:
+            self.message_user(request, f"Nothing was queued: {exc}.", messages.ERROR)
+            return
+        self.message_user(request, f"Queued {queued} source(s) for collection.", messages.SUCCESS)
 
     @admin.action(description="Reset health (clear failures and backoff)")
     def reset_health(self, request: HttpRequest, queryset: QuerySet[Source]) -> None:
@@ -223,3 +270,16 @@ class CollectionRunAdmin(admin.ModelAdmin):
     @admin.display(description="error")
     def error_excerpt(self, run: CollectionRun):
         return run.error[:80]
+
+    def get_fields(self, request: HttpRequest, obj: CollectionRun | None = None):
+        return [
+            *(f for f in super().get_fields(request, obj) if f not in ("details", "details_table")),
+            "details_table",
+        ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: CollectionRun | None = None):
+        return (*super().get_readonly_fields(request, obj), "details_table")
+
+    @admin.display(description="per feed / file")
+    def details_table(self, run: CollectionRun):
+        return run_details_html(run.details)

@@ -79,3 +79,24 @@ def runs_sparkline_html(runs: Sequence[CollectionRun]) -> SafeString:
 def _run_title(run: CollectionRun) -> str:
     detail = run.error[:120] if run.error else f"new {run.new_count}, updated {run.duplicate_count}"
     return f"{run.started_at:%Y-%m-%d %H:%M} {run.status}: {detail}"
+
+
+def run_details_html(details: dict) -> str:
+    """A run's per-feed (or per-file) details as a table: failures first, then by URL."""
+    rows = (details or {}).get("feeds") or (details or {}).get("files") or {}
+    if not isinstance(rows, dict) or not rows:
+        return "–"
+    ordered = sorted(rows.items(), key=lambda pair: (pair[1].get("status") != "failed", pair[0]))
+    body = format_html_join(
+        "",
+        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        ((url, row.get("status", ""), row.get("fetched", ""), row.get("error", "")) for url, row in ordered),
+    )
+    failed = sum(1 for row in rows.values() if row.get("status") == "failed")
+    return format_html(
+        "<p>{} entries, {} failed</p><table><thead><tr><th>URL / file</th><th>status</th><th>fetched</th>"
+        "<th>error</th></tr></thead><tbody>{}</tbody></table>",
+        len(rows),
+        failed,
+        body,
+    )

@@ -76,6 +76,9 @@ class CollectionRun(models.Model):
     error = models.TextField(blank=True)
     duration_ms = models.FloatField(null=True, blank=True)
     trigger = models.CharField(max_length=32, blank=True, help_text="schedule, admin, api, command ...")
+    details = models.JSONField(
+        default=dict, blank=True, help_text="Per feed URL (rss) or per file (import): status, counts, error"
+    )
 
     class Meta:
         ordering = ["-started_at"]
@@ -83,3 +86,21 @@ class CollectionRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source} {self.started_at:%Y-%m-%d %H:%M} {self.status}"
+
+
+class FeedState(models.Model):
+    """Conditional-GET validators and the last outcome of one feed URL of a source (rss sources hold many)."""
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="feed_states")
+    url = models.TextField()
+    etag = models.CharField(max_length=512, blank=True)
+    last_modified = models.CharField(max_length=128, blank=True)
+    last_status = models.CharField(max_length=16, blank=True)
+    last_error = models.TextField(blank=True)
+    last_fetched_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["source", "url"], name="feedstate_source_url_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.source_id} {self.url[:80]}"

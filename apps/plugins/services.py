@@ -6,23 +6,30 @@ import json
 import logging
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from itertools import islice
+from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
+from redis.exceptions import RedisError
 
 from apps.core.http import FetchError
 from apps.core.models import Event
+from apps.core.outage import cache_require
 from apps.core.services import event_emit
 from apps.plugins.collectors import collector_class
-from apps.plugins.collectors.base import CollectOutcome
+from apps.plugins.collectors.base import Collector, CollectOutcome
+from apps.plugins.collectors.file import FileReport, file_drafts, file_report_details
 from apps.plugins.config_secrets import secrets_scrubbed
-from apps.plugins.models import CollectionRun, PluginHealth, Source
+from apps.plugins.models import CollectionRun, FeedState, PluginHealth, Source
 from apps.trends.ingest import IngestResult, items_ingest
 
 logger = logging.getLogger(__name__)
@@ -39,7 +46,11 @@ _LOCK_SECONDS = 30 * 60
 def source_collect_lock(*, source_id: int) -> Iterator[bool]:
     """Yield whether the caller holds the source's collection lock (in Redis) and may collect it now."""
     key = f"plugins:collect:{source_id}"
-    acquired = cache.add(key, 1, timeout=_LOCK_SECONDS)
+    try:
+        acquired = cache.add(key, 1, timeout=_LOCK_SECONDS)
+    except RedisError:
+        cache_require()  # raises ServiceDown naming the cache and its address
+        raise
     try:
         yield acquired
     finally:
@@ -55,9 +66,20 @@ def source_backoff(*, poll_interval: int, consecutive_failures: int) -> timedelt
 
 
 def _health_record(
-    *, source: Source, run: CollectionRun, ok: bool, error: str, retry_after: datetime | None
+    *,
+    source: Source,
+    run: CollectionRun,
+    ok: bool,
+    error: str,
+    retry_after: datetime | None,
+    permanent: bool = False,
 ) -> PluginHealth:
-    """Update health for a finished run; call inside the transaction that finishes the run."""
+    """Update health for a finished run; call inside the transaction that finishes the run.
+
+    A temporary failure (timeout, DNS, 5xx) backs off by doubling; a permanent one (404/410, refused address,
+    invalid config) cannot heal by waiting: the source turns unhealthy at once (operators hear of it) and
+    waits the full backoff cap unless an operator collects it by hand.
+    """
     health, _ = PluginHealth.objects.select_for_update().get_or_create(source=source)
     was_healthy = health.is_healthy
     now = run.finished_at
@@ -75,10 +97,12 @@ def _health_record(
         health.total_failures += 1
         health.consecutive_failures += 1
         health.last_failure_at = now
-        if health.consecutive_failures >= settings.TRENDSITE_SOURCE_FAILURE_THRESHOLD:
+        if permanent or health.consecutive_failures >= settings.TRENDSITE_SOURCE_FAILURE_THRESHOLD:
             health.is_healthy = False
-        backoff = now + source_backoff(
-            poll_interval=source.poll_interval, consecutive_failures=health.consecutive_failures
+        backoff = now + (
+            BACKOFF_CAP
+            if permanent
+            else source_backoff(poll_interval=source.poll_interval, consecutive_failures=health.consecutive_failures)
         )
         source.next_fetch_after = max(backoff, retry_after) if retry_after else backoff
     health.success_rate = (health.total_runs - health.total_failures) / health.total_runs
@@ -106,6 +130,7 @@ def _run_finish(
     error: str = "",
     ingest: IngestResult | None = None,
     retry_after: datetime | None = None,
+    permanent: bool = False,
 ) -> CollectionRun:
     run.finished_at = timezone.now()
     run.duration_ms = (time.monotonic() - started) * 1000
@@ -115,9 +140,18 @@ def _run_finish(
     if ingest is not None:
         run.new_count, run.duplicate_count = ingest.new, ingest.updated
         run.skipped_count, run.skip_reasons = ingest.skipped, ingest.skip_reasons
+        if ingest.unparsed_metrics:  # a note on the run only: the items were stored, the source is fine
+            run.details = {**(run.details or {}), "metrics_kept_as_text": ingest.unparsed_metrics}
+            kept = ", ".join(f"'{key}' in {count:,} item(s)" for key, count in sorted(ingest.unparsed_metrics.items()))
+            run.error = "; ".join(filter(None, [run.error, f"metrics kept as text, not numbers: {kept}"]))
     run.save()
     _health_record(
-        source=source, run=run, ok=status != CollectionRun.Status.FAILED, error=error, retry_after=retry_after
+        source=source,
+        run=run,
+        ok=status != CollectionRun.Status.FAILED,
+        error=error,
+        retry_after=retry_after,
+        permanent=permanent,
     )
     return run
 
@@ -149,6 +183,39 @@ def source_lost_runs_fail(*, source: Source) -> int:
     return failed
 
 
+def _feed_states_store(*, source: Source, results: list, at: datetime) -> None:
+    """Upsert each feed URL's validators and last outcome; forget URLs the config no longer lists."""
+    if not results:
+        return
+    FeedState.objects.bulk_create(
+        [
+            FeedState(
+                source=source,
+                url=result.url,
+                etag=result.etag[:512],
+                last_modified=result.last_modified[:128],
+                last_status=result.status,
+                last_error=result.error[:ERROR_MAX_CHARS],
+                last_fetched_at=at,
+            )
+            for result in results
+        ],
+        update_conflicts=True,
+        unique_fields=["source", "url"],
+        update_fields=["etag", "last_modified", "last_status", "last_error", "last_fetched_at"],
+        batch_size=1000,
+    )
+    FeedState.objects.filter(source=source).exclude(url__in=[result.url for result in results]).delete()
+
+
+def source_collector(*, source: Source) -> Collector:
+    """The source's collector; an invalid stored config is a permanent FetchError (waiting cannot fix it)."""
+    try:
+        return collector_class(source.kind)(source)
+    except ValidationError as exc:
+        raise FetchError("invalid config: " + "; ".join(exc.messages), permanent=True) from None
+
+
 def source_collect(*, source: Source, trigger: str = "schedule", force: bool = False) -> CollectionRun:
     """Collect one source now: fetch, parse, upsert, and record the run and the source's health.
 
@@ -174,7 +241,7 @@ def source_collect(*, source: Source, trigger: str = "schedule", force: bool = F
     run = CollectionRun.objects.create(source=source, started_at=now, trigger=trigger)
     started = time.monotonic()
     try:
-        outcome: CollectOutcome = collector_class(source.kind)(source).collect()
+        outcome: CollectOutcome = source_collector(source=source).collect()
     except Exception as exc:  # a collector bug must fail its run too, not the whole `collect --all`
         if isinstance(exc, FetchError):
             error = f"{exc.message} ({'permanent' if exc.permanent else 'temporary'})"
@@ -189,12 +256,16 @@ def source_collect(*, source: Source, trigger: str = "schedule", force: bool = F
                 status=CollectionRun.Status.FAILED,
                 error=error,
                 retry_after=getattr(exc, "retry_after", None),
+                permanent=getattr(exc, "permanent", False),
             )
     with transaction.atomic():
+        run.details = outcome.details
+        _feed_states_store(source=source, results=outcome.feed_states, at=run.started_at)
         if outcome.not_modified:
             return _run_finish(source=source, run=run, started=started, status=CollectionRun.Status.NOT_MODIFIED)
         run.fetched_count = len(outcome.drafts)
         ingest = items_ingest(source_id=source.pk, drafts=outcome.drafts)
+        _unreadable_count(ingest, outcome.unreadable)
         if outcome.etag is not None:
             source.etag = outcome.etag[:512]
         if outcome.last_modified is not None:
@@ -286,3 +357,56 @@ def sources_due(*, names: list[str] | None = None) -> list[Source]:
     """Enabled sources (or the named ones, enabled or not) in name order."""
     queryset = Source.objects.select_related("health")
     return list(queryset.filter(name__in=names) if names else queryset.filter(enabled=True))
+
+
+def _unreadable_count(ingest: IngestResult, unreadable: int) -> None:
+    if unreadable:
+        ingest.add(IngestResult(skipped=unreadable, skip_reasons={"unreadable line": unreadable}))
+
+
+def source_file_import(
+    *,
+    source: Source,
+    path: Path,
+    config: dict[str, Any],
+    chunk_size: int = 2000,
+    progress: Callable[[int, IngestResult], None] | None = None,
+) -> tuple[CollectionRun, IngestResult, FileReport]:
+    """Import a CSV/JSONL file into ``source`` in chunks, recorded as a CollectionRun like a collection.
+
+    Unreadable lines are counted and quoted by file, line and column (``FileReport``) while the good ones are
+    stored; the run fails when the file is empty, binary, lacks the mapped columns or yields no record.
+    ``progress`` is called after each chunk with the bytes read so far and the running totals.
+    """
+    run = CollectionRun.objects.create(source=source, started_at=timezone.now(), trigger="import")
+    started = time.monotonic()
+    report, total = FileReport(name=path.name), IngestResult()
+    error = ""
+    try:
+        with path.open("rb") as stream:
+            drafts = file_drafts(stream, config=config, report=report)
+            while chunk := list(islice(drafts, chunk_size)):
+                total.add(items_ingest(source_id=source.pk, drafts=chunk))
+                run.fetched_count += len(chunk)
+                if progress is not None:
+                    progress(stream.tell() if not stream.closed else path.stat().st_size, total)
+    except FetchError as exc:
+        error = exc.message
+    except OSError as exc:
+        error = f"cannot read {path}: {exc.strerror}"
+    if not error and not report.records:
+        error = f"no readable record in {path.name}"
+    status = CollectionRun.Status.FAILED if error else CollectionRun.Status.SUCCESS
+    _unreadable_count(total, report.bad)
+    with transaction.atomic():
+        run.details = file_report_details(report)
+        _run_finish(
+            source=source,
+            run=run,
+            started=started,
+            status=status,
+            error="; ".join(([error] if error else []) + report.summary()),
+            ingest=total,
+            permanent=bool(error),
+        )
+    return run, total, report

@@ -19,6 +19,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from apps.trends.metrics import metrics_numeric
 from apps.trends.models import Item
 
 TITLE_MAX_CHARS = 1000
@@ -58,6 +59,7 @@ class IngestResult:
     updated: int = 0
     skipped: int = 0
     skip_reasons: dict[str, int] = field(default_factory=dict)
+    unparsed_metrics: dict[str, int] = field(default_factory=dict)  # count key -> items where it stayed text
 
     @property
     def stored(self) -> int:
@@ -70,6 +72,8 @@ class IngestResult:
         self.skipped += other.skipped
         for reason, count in other.skip_reasons.items():
             self.skip_reasons[reason] = self.skip_reasons.get(reason, 0) + count
+        for key, count in other.unparsed_metrics.items():
+            self.unparsed_metrics[key] = self.unparsed_metrics.get(key, 0) + count
 
 
 def text_plain(value: str | None, *, multiline: bool = True) -> str:
@@ -146,17 +150,21 @@ def items_ingest(*, source_id: int, drafts: Iterable[ItemDraft]) -> IngestResult
     """
     result = IngestResult()
     reasons: Counter[str] = Counter()
+    unparsed_metrics: Counter[str] = Counter()
     rows: dict[str, dict[str, Any]] = {}
     for draft in drafts:
         row, reason = _draft_clean(draft)
         if row is None:
             reasons[reason] += 1
             continue
+        row["metrics"], unparsed = metrics_numeric(row["metrics"])
+        unparsed_metrics.update(unparsed)
         if row["external_id"] in rows:
             reasons["repeated in the same payload"] += 1
         rows[row["external_id"]] = row
     result.skipped = sum(reasons.values())
     result.skip_reasons = dict(reasons)
+    result.unparsed_metrics = dict(unparsed_metrics)
     if not rows:
         return result
     now = timezone.now()

@@ -30,7 +30,7 @@ def test_collect_dry_run_stores_nothing(serve):
     SourceFactory(name="bbc", config={"urls": [serve("/feed", "rss2_bbc.xml")]})
     out = StringIO()
     call_command("collect", "--all", "--dry-run", stdout=out)
-    assert "bbc: would store 3 item(s)" in out.getvalue()
+    assert "bbc: would store fetched=3" in out.getvalue()
     assert not Item.objects.exists() and not CollectionRun.objects.exists()
 
 
@@ -53,7 +53,8 @@ def test_import_items_jsonl_with_summary():
         stdout=out,
         stderr=err,
     )
-    assert "imported 2, updated 0, skipped 1 (1 no external id)" in out.getvalue()
+    assert "imported 2, updated 0, skipped 1 (1 unreadable line)" in out.getvalue()
+    assert "items.jsonl, line 2, column 41: malformed JSON (Expecting ',' delimiter)" in err.getvalue()
     assert "100%" in err.getvalue()
     source = Source.objects.get(name="imported")
     assert (source.kind, source.enabled) == ("file", False)

@@ -91,13 +91,15 @@ def test_items_export_has_the_contract_columns_in_csv_and_jsonl(make_item):
         "category",
         "language",
         "duplicate_of",
+        "url",
+        "published_at",
     ]
     assert rows["dup"]["duplicate_of"] == "orig" and rows["orig"]["duplicate_of"] == ""
     assert rows["dup"]["topic_id"] == rows["orig"]["topic_id"] == str(Item.objects.get(pk=original.pk).topic_id)
     assert rows["orig"]["source"] == "wire" and rows["orig"]["language"] == "en"
     out = io.StringIO()
-    call_command("export_items", "--format", "jsonl", "--source", "nope", stdout=out, stderr=io.StringIO())
-    assert out.getvalue() == ""
+    call_command("export_items", "--format", "jsonl", "--source", "wire", stdout=out, stderr=io.StringIO())
+    assert len(out.getvalue().splitlines()) == 2
 
 
 @pytest.mark.django_db

@@ -310,3 +310,8 @@ SPECTACULAR_SETTINGS = {
         "CollectionRunStatusEnum": "apps.plugins.models.CollectionRun.Status",
     },
 }
+# ---- sources hardening (issue 8): feed fan-out and the poll interval floor
+# Feeds of one rss source fetched at once (threads): bounded so 2,000 URLs do not open 2,000 connections.
+TRENDSITE_RSS_CONCURRENCY = typed("int", "TRENDSITE_RSS_CONCURRENCY", default=8)
+# No source is collected more often than this (seconds): poll_interval=0 once queued 15,359 tasks in 45 s.
+TRENDSITE_POLL_INTERVAL_MIN = typed("int", "TRENDSITE_POLL_INTERVAL_MIN", default=60)

@@ -7,14 +7,14 @@ from typing import Any
 from django.conf import settings
 
 from apps.core.http import FetchError, http_fetch
-from apps.plugins.collectors.base import Collector, CollectOutcome, ConfigField, epoch_to_datetime
+from apps.plugins.collectors.base import Collector, CollectOutcome, ConfigField, epoch_to_datetime, value_shown
 from apps.trends.ingest import ItemDraft
 
 
 class RedditCollector(Collector):
     kind = "reddit"
     fields = (
-        ConfigField("subreddits", list, min=1, max=50, help='e.g. ["worldnews", "technology"]'),
+        ConfigField("subreddits", list, min=1, max=50, items=str, help='e.g. ["worldnews", "technology"]'),
         ConfigField("listing", str, default="hot", choices=("hot", "new", "rising", "top")),
         ConfigField("limit", int, default=50, min=1, max=100),
         ConfigField("client_id", str, default="", env="REDDIT_CLIENT_ID"),
@@ -25,10 +25,12 @@ class RedditCollector(Collector):
 
     @classmethod
     def config_problems(cls, config: dict[str, Any]) -> list[str]:
-        bad = [
-            s for s in config["subreddits"] if not isinstance(s, str) or not s.strip("/ ").replace("_", "").isalnum()
-        ]
-        return [f"'subreddits' entries must be subreddit names like \"worldnews\", got {bad[0]!r}"] if bad else []
+        bad = [s for s in config["subreddits"] if not s.strip("/ ").removeprefix("r/").replace("_", "").isalnum()]
+        return (
+            [f"'subreddits' entries must be subreddit names like \"worldnews\", got {value_shown(bad[0])}"]
+            if bad
+            else []
+        )
 
     def _token(self, client_id: str, client_secret: str) -> str:
         response = http_fetch(

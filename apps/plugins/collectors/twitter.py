@@ -12,7 +12,7 @@ from apps.trends.ingest import ItemDraft
 class TwitterCollector(Collector):
     kind = "twitter"
     fields = (
-        ConfigField("queries", list, min=1, max=20, help='e.g. ["openai -is:retweet lang:en"]'),
+        ConfigField("queries", list, min=1, max=20, items=str, help='e.g. ["openai -is:retweet lang:en"]'),
         ConfigField("bearer_token", str, env="TWITTER_BEARER_TOKEN", secret=True, help="or set TWITTER_BEARER_TOKEN"),
         ConfigField("max_results", int, default=50, min=10, max=100),
         ConfigField("base_url", str, default="https://api.x.com/2"),

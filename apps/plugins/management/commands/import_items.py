@@ -1,21 +1,25 @@
 import json
 import sys
-from itertools import islice
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.core.progress import progress_bar, progress_show
-from apps.plugins.collectors.file import PRESETS, FileCollector, file_drafts
-from apps.plugins.models import Source
-from apps.trends.ingest import IngestResult, items_ingest
+from apps.plugins.collectors.file import PRESETS, FileCollector
+from apps.plugins.models import CollectionRun, Source
+from apps.plugins.services import source_file_import
+from apps.trends.ingest import IngestResult
 
 CHUNK = 2000
+ERRORS_SHOWN = 20
 
 
 class Command(BaseCommand):
-    help = "Import a CSV or JSONL file of items into a source (created as a disabled `file` source if missing)."
+    help = (
+        "Import a CSV or JSONL file of items into a `file` source (created disabled if missing), recorded as a "
+        "run; bad lines are reported by line and column and skipped; exits 1 when nothing could be stored."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("file", help="path of the CSV or JSONL file")
@@ -28,33 +32,48 @@ class Command(BaseCommand):
         path = Path(file)
         if not path.is_file():
             raise CommandError(f"No file at {path}.")
-        try:
-            column_mapping = json.loads(mapping or "{}")
-        except ValueError as exc:
-            raise CommandError(f'--mapping is not valid JSON ({exc}); e.g. \'{{"external_id": "id"}}\'') from None
-        config = {"path": str(path.resolve()), "preset": preset or "", "mapping": column_mapping}
-        config["format"] = format or ("jsonl" if path.suffix.lower() in (".jsonl", ".ndjson") else "csv")
-        try:
-            config = FileCollector.config_validate(name=source, config=config)
-        except ValidationError as exc:
-            raise CommandError(" ".join(exc.messages)) from None
-        target, created = Source.objects.get_or_create(
-            name=source, defaults={"kind": Source.Kind.FILE, "config": config, "enabled": False}
-        )
-        total = IngestResult()
+        config = self._config(path, source=source, format=format, preset=preset, mapping=mapping)
+        target = Source.objects.filter(name=source).first()
+        if target is not None and target.kind != Source.Kind.FILE:
+            raise CommandError(
+                f"Source '{source}' is a {target.kind} source; import into a file source (a new name creates one)."
+            )
+        created = target is None
+        if created:
+            target = Source.objects.create(name=source, kind=Source.Kind.FILE, config=config, enabled=False)
         size = path.stat().st_size
-        with path.open("rb") as stream:
-            drafts = file_drafts(stream, config=config)
-            while chunk := list(islice(drafts, CHUNK)):
-                total.add(items_ingest(source_id=target.pk, drafts=chunk))
-                self._progress(stream.tell() if not stream.closed else size, size, total)
+        run, total, report = source_file_import(
+            source=target,
+            path=path,
+            config=config,
+            chunk_size=CHUNK,
+            progress=lambda done, totals: self._progress(done, size, totals),
+        )
         if sys.stderr.isatty():
             sys.stderr.write("\n")
+        for line in report.summary()[: ERRORS_SHOWN + 1]:
+            self.stderr.write(line)
         reasons = ", ".join(f"{count} {reason}" for reason, count in sorted(total.skip_reasons.items()))
         self.stdout.write(
             f"Done! {'Created' if created else 'Into'} source '{target.name}': imported {total.new:,}, "
             f"updated {total.updated:,}, skipped {total.skipped:,}" + (f" ({reasons})" if reasons else "") + "."
         )
+        if run.status == CollectionRun.Status.FAILED or not total.stored:
+            raise CommandError(f"Nothing was imported from {path}: {run.error[:500] or 'no valid record'}")
+
+    def _config(self, path: Path, *, source: str, format: str, preset: str, mapping: str) -> dict:
+        try:
+            column_mapping = json.loads(mapping or "{}")
+        except (ValueError, RecursionError) as exc:
+            raise CommandError(f'--mapping is not valid JSON ({exc}); e.g. \'{{"external_id": "id"}}\'') from None
+        if not isinstance(column_mapping, dict):
+            raise CommandError(f"--mapping must be a JSON object, got {type(column_mapping).__name__}")
+        config = {"path": str(path.resolve()), "preset": preset or "", "mapping": column_mapping}
+        config["format"] = format or ("jsonl" if path.suffix.lower() in (".jsonl", ".ndjson") else "csv")
+        try:
+            return FileCollector.config_validate(name=source, config=config)
+        except ValidationError as exc:
+            raise CommandError(" ".join(exc.messages)) from None
 
     def _progress(self, done: int, size: int, total: IngestResult) -> None:
         line = f"{progress_bar(done, size)} {done * 100 // max(size, 1):3d}%  {total.stored + total.skipped:,} rows"
