@@ -261,6 +261,8 @@ WAFFLE_CREATE_MISSING_SWITCHES = True
 # ---------------------------------------------------------------- search (apps/trends/search.py, README "Search")
 from django.core.exceptions import ImproperlyConfigured  # noqa: E402
 
+# gunicorn workers load the query encoder at boot (trendsite/gunicorn_conf.py); off = on the first search.
+SEARCH_EMBEDDING_WARM = boolean("SEARCH_EMBEDDING_WARM", default=True)
 SEARCH_EMBEDDING_CACHE_SECONDS = typed("int", "SEARCH_EMBEDDING_CACHE_SECONDS", default=7 * 24 * 3600)
 # HNSW candidates per scan step; pgvector 0.8's iterative scan keeps stepping until a filtered LIMIT is met or
 # SEARCH_HNSW_MAX_SCAN_TUPLES rows were visited (relaxed_order re-sorted by distance afterwards; off = one step).
