@@ -9,8 +9,7 @@ from __future__ import annotations
 import unicodedata
 
 from django.urls import path
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.request import Request
@@ -47,7 +46,7 @@ class SearchParamsSerializer(serializers.Serializer):
     language = serializers.RegexField(
         r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$", required=False, help_text="Language code, e.g. en"
     )
-    topic = serializers.IntegerField(required=False, min_value=1, help_text="Topic id")
+    topic = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1, help_text="Topic id")
     category = serializers.CharField(required=False, max_length=64, help_text="Category name")
     since = serializers.DateTimeField(required=False, help_text="Items published at or after (ISO 8601)")
     until = serializers.DateTimeField(required=False, help_text="Items published before (ISO 8601)")
@@ -177,7 +176,6 @@ _ERRORS = {
     429: OpenApiResponse(_ERROR, description="Rate limit exceeded (see Retry-After)"),
 }
 _SEMANTIC_OFF = {503: OpenApiResponse(_ERROR, description="Semantic search is switched off")}
-_MODE = OpenApiParameter("mode", OpenApiTypes.STR, enum=["hybrid", "semantic", "keyword"], description="Default hybrid")
 
 
 class SemanticSearchView(APIView):

@@ -110,7 +110,11 @@ def _filters_sql(filters: SearchFilters, alias: str = "i") -> tuple[str, list[An
 
 def _items_load(ids: list[int]) -> dict[int, Item]:
     """Items by id with what a hit shows (source name, topic's trend) in one query."""
-    items = Item.objects.filter(pk__in=ids).select_related("source", "topic__trend").defer("embedding", "text")
+    items = (
+        Item.objects.filter(pk__in=ids)
+        .select_related("source", "topic__trend")
+        .defer("embedding", "text", "search_vector")
+    )
     return {item.pk: item for item in items}
 
 

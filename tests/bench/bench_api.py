@@ -25,7 +25,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 USERS = 8
 EF_SEARCH_VALUES = (40, 100, 200)
-RECALL_QUERIES = 40
+RECALL_QUERIES = 20
+SERVICE_QUERIES = 20
 
 
 def _port() -> int:
@@ -98,7 +99,9 @@ def recall_measure(data: dict) -> None:
 
     rng = np.random.default_rng(1)
     themes = list(data["themes"].values())
-    texts = [" ".join(rng.choice(themes[rng.integers(len(themes))], size=3, replace=False)) for _ in range(40)]
+    texts = [
+        " ".join(rng.choice(themes[rng.integers(len(themes))], size=3, replace=False)) for _ in range(RECALL_QUERIES)
+    ]
     vectors = texts_embed(texts)
     filter_sets = {
         "none": SearchFilters(),
@@ -140,6 +143,41 @@ def recall_measure(data: dict) -> None:
             line += f"{statistics.mean(recalls):>15.3f}{statistics.median(t for _, t in approx) * 1000:>6.1f}"
         print(line)
     print("  overall" + " " * 35 + "".join(f"{statistics.mean(overall[ef]):>15.3f}{'':>6}" for ef in EF_SEARCH_VALUES))
+
+
+def service_time_measure(data: dict) -> None:
+    """One client, in process, no HTTP: what each search itself costs (cache-cold query embeddings)."""
+    from django.core.cache import cache
+
+    from apps.trends.embeddings import texts_embed
+    from apps.trends.search import SearchFilters, items_hybrid_search, items_keyword_search, items_semantic_search
+
+    rng = np.random.default_rng(2)
+    themes = list(data["themes"].values())
+
+    def words(count: int) -> str:
+        return " ".join(rng.choice(themes[rng.integers(len(themes))], size=count, replace=False))
+
+    started = time.perf_counter()
+    for _ in range(SERVICE_QUERIES):
+        texts_embed([words(3)])
+    embed_ms = (time.perf_counter() - started) / SERVICE_QUERIES * 1000
+    print(
+        f"\nService time, one client in process (median of {SERVICE_QUERIES}; query embedding alone {embed_ms:.1f} ms):"
+    )
+    for name, search, count in (
+        ("keyword", items_keyword_search, 2),
+        ("semantic", items_semantic_search, 3),
+        ("hybrid", items_hybrid_search, 3),
+    ):
+        times, found = [], []
+        for _ in range(SERVICE_QUERIES):
+            cache.delete_pattern("search:*")
+            started = time.perf_counter()
+            hits = search(query=words(count), filters=SearchFilters(), limit=20)
+            times.append(time.perf_counter() - started)
+            found.append(len(hits))
+        print(f"  {name:<10}{statistics.median(times) * 1000:>8.1f} ms   ({statistics.mean(found):.1f} results)")
 
 
 def _since():
@@ -209,6 +247,7 @@ def main() -> None:
         + ", ".join(f"{k} {v:.1f} s" for k, v in data["timings"].items())
     )
     recall_measure(data)
+    service_time_measure(data)
     with tempfile.TemporaryDirectory(prefix="bench-api-") as tmp:
         work = Path(tmp)
         vocabulary = work / "vocabulary.json"

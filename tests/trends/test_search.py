@@ -225,6 +225,8 @@ def test_the_query_embedding_is_cached_and_reused(client, corpus):
         ({"q": "ok", "since": "yesterday"}, "Datetime has wrong format"),
         ({"q": "ok", "since": "2026-03-02T00:00Z", "until": "2026-03-01T00:00Z"}, "later than"),
         ({"q": "ok", "topic": "-3"}, "greater than or equal to 1"),
+        ({"q": "ok", "topic": "99999999999999999999"}, "less than or equal to"),
+        ({"q": "ok", "since": "0001-01-01T00:00:00+01:00"}, "out of range"),
         ({"q": "ok", "language": "english!"}, "pattern"),
         ({"q": "ok", "mode": "fuzzy"}, "not a valid choice"),
     ],
@@ -233,6 +235,13 @@ def test_invalid_input_is_a_400_with_a_message(client, db, params, message):
     response = client.get("/api/v1/search/", params)
     assert response.status_code == 400
     assert message.lower() in response.content.decode().lower()
+
+
+@pytest.mark.parametrize("url", ["/api/v1/search/semantic", "/api/v1/search/keyword"])
+def test_each_search_refuses_an_over_long_query(client, db, url):
+    response = client.get(url, {"q": "word " * 101})
+    assert response.status_code == 400
+    assert "500 characters" in response.content.decode()
 
 
 def test_semantic_search_switched_off_is_a_503_and_hybrid_falls_back_to_keywords(client, corpus):
