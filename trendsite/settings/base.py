@@ -315,3 +315,37 @@ SPECTACULAR_SETTINGS = {
 TRENDSITE_RSS_CONCURRENCY = typed("int", "TRENDSITE_RSS_CONCURRENCY", default=8)
 # No source is collected more often than this (seconds): poll_interval=0 once queued 15,359 tasks in 45 s.
 TRENDSITE_POLL_INTERVAL_MIN = typed("int", "TRENDSITE_POLL_INTERVAL_MIN", default=60)
+# ---------------------------------------------------------------- search (apps/trends/search.py, README "Search")
+from django.core.exceptions import ImproperlyConfigured  # noqa: E402
+
+# gunicorn workers load the query encoder at boot (trendsite/gunicorn_conf.py); off = on the first search.
+SEARCH_EMBEDDING_WARM = boolean("SEARCH_EMBEDDING_WARM", default=True)
+SEARCH_EMBEDDING_CACHE_SECONDS = typed("int", "SEARCH_EMBEDDING_CACHE_SECONDS", default=7 * 24 * 3600)
+# HNSW candidates per scan step; pgvector 0.8's iterative scan keeps stepping until a filtered LIMIT is met or
+# SEARCH_HNSW_MAX_SCAN_TUPLES rows were visited (relaxed_order re-sorted by distance afterwards; off = one step).
+# Semantic hits below this cosine similarity are unrelated (MiniLM scores unrelated headlines ~0-0.15).
+SEARCH_SEMANTIC_MIN_SIMILARITY = typed("float", "SEARCH_SEMANTIC_MIN_SIMILARITY", default=0.2)
+SEARCH_HNSW_EF_SEARCH = typed("int", "SEARCH_HNSW_EF_SEARCH", default=100)
+SEARCH_HNSW_ITERATIVE_SCAN = env.str("SEARCH_HNSW_ITERATIVE_SCAN", default="relaxed_order")
+SEARCH_HNSW_MAX_SCAN_TUPLES = typed("int", "SEARCH_HNSW_MAX_SCAN_TUPLES", default=20_000)
+if SEARCH_HNSW_ITERATIVE_SCAN not in ("off", "relaxed_order", "strict_order"):
+    raise ImproperlyConfigured(
+        f"SEARCH_HNSW_ITERATIVE_SCAN must be off, relaxed_order or strict_order; got {SEARCH_HNSW_ITERATIVE_SCAN!r}"
+    )
+if not 1 <= SEARCH_HNSW_EF_SEARCH <= 1000:
+    raise ImproperlyConfigured(f"SEARCH_HNSW_EF_SEARCH must be 1-1000; got {SEARCH_HNSW_EF_SEARCH}")
+# Keyword search: ts_headline markers around matched words (snippets are plain text: escape them, then style
+# the markers), and the misspelling fallback that runs when full text finds fewer than FALLBACK_BELOW items.
+SEARCH_HIGHLIGHT_START = env.str("SEARCH_HIGHLIGHT_START", default="[[")
+SEARCH_HIGHLIGHT_STOP = env.str("SEARCH_HIGHLIGHT_STOP", default="]]")
+for _name, _marker in (
+    ("SEARCH_HIGHLIGHT_START", SEARCH_HIGHLIGHT_START),
+    ("SEARCH_HIGHLIGHT_STOP", SEARCH_HIGHLIGHT_STOP),
+):
+    if not 1 <= len(_marker) <= 20 or any(c in _marker for c in '",') or not _marker.isprintable():
+        raise ImproperlyConfigured(f'{_name} must be 1-20 printable characters without " or ","; got {_marker!r}')
+SEARCH_TRIGRAM_FALLBACK_BELOW = typed("int", "SEARCH_TRIGRAM_FALLBACK_BELOW", default=3)
+SEARCH_TRIGRAM_THRESHOLD = typed("float", "SEARCH_TRIGRAM_THRESHOLD", default=0.4)
+# Hybrid search: reciprocal rank fusion constant and how deep each list is read before fusing.
+SEARCH_RRF_K = typed("int", "SEARCH_RRF_K", default=60)
+SEARCH_HYBRID_DEPTH = typed("int", "SEARCH_HYBRID_DEPTH", default=50)

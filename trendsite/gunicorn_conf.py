@@ -1,0 +1,27 @@
+"""gunicorn settings the Procfile and the Docker image share (``gunicorn -c python:trendsite.gunicorn_conf``).
+
+Each worker loads the sentence encoder once, right after it boots and before it accepts a request, so no
+search pays the cold start (README "Search"). Not ``--preload``: a model loaded in the master and then forked
+shares its weights, but PyTorch's OpenMP thread pool is not fork-safe and a child's first encode can hang.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+
+def post_worker_init(worker: Any) -> None:
+    from django.conf import settings
+
+    if not settings.SEARCH_EMBEDDING_WARM:
+        return
+    import torch
+
+    from apps.trends.embeddings import texts_embed
+
+    # Workers are the parallelism: one intra-op thread each, so 2 workers do not fight over 2 cores with 4.
+    torch.set_num_threads(1)
+    started = time.perf_counter()
+    texts_embed(["warm up the query encoder"])
+    worker.log.info("search: query encoder loaded in %.1f s (worker %s)", time.perf_counter() - started, worker.pid)
