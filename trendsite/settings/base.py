@@ -257,3 +257,9 @@ TRENDSITE_IMPORT_DIRS = typed("list", "TRENDSITE_IMPORT_DIRS", default=[str(BASE
 # ---- feature switches (apps/core/switches.py): a switch nobody created is on, and appears in the admin
 WAFFLE_SWITCH_DEFAULT = True
 WAFFLE_CREATE_MISSING_SWITCHES = True
+
+# ---- cleanup (apps/trends/cleanup.py, `manage.py cleanup`, the daily "maintenance: cleanup" task)
+# Days everything is kept (items of emerging, viral and sustained trends for as long as the trend lives).
+CLEANUP_DAYS = typed("int", "CLEANUP_DAYS", default=30)
+# Rows per transaction: each batch locks at most this many rows, for a fraction of a second.
+CLEANUP_BATCH_SIZE = typed("int", "CLEANUP_BATCH_SIZE", default=5000)
