@@ -44,6 +44,9 @@ class Command(BaseCommand):
                 self.stdout.write(f"{source.name}: skipped (a worker is collecting it)")
                 return "skipped"
             run = source_collect(source=source, trigger="command", force=True)
+        if run.status == CollectionRun.Status.SKIPPED:
+            self.stdout.write(f"{source.name}: skipped ({run.error})")
+            return "skipped"
         line = (
             f"{source.name}: {run.status} fetched={run.fetched_count} new={run.new_count} "
             f"updated={run.duplicate_count} skipped={run.skipped_count} ({run.duration_ms or 0:.0f} ms)"
