@@ -87,7 +87,7 @@ def _runs(label: str, cutoff) -> models.QuerySet | None:
 
 def _notifications_sent(cutoff) -> models.QuerySet | None:
     model = _model("alerts.Notification")
-    if model is None:
+    if model is None or not {"status", "sent_at", "created_at"} <= {f.name for f in model._meta.get_fields()}:
         return None
     return model.objects.filter(status="sent").alias(at=Coalesce("sent_at", "created_at")).filter(at__lt=cutoff)
 
