@@ -25,8 +25,8 @@ def _record_pending(sender: str | None = None, headers: dict | None = None, **kw
         task_result_record_published(
             task_id=task_id, task_name=name, args_repr=headers.get("argsrepr"), kwargs_repr=headers.get("kwargsrepr")
         )
-    except DatabaseError:
-        # Bookkeeping only: the task is queued already and must not fail its sender.
+    except Exception:
+        # Bookkeeping only: the task is queued already and must not fail its sender (whatever went wrong).
         logger.warning("could not record task %s as pending", task_id, exc_info=True)
 
 
