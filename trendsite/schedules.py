@@ -48,3 +48,13 @@ DEFAULT_SCHEDULES.append(
         description="Proves a worker and beat are alive (read by the console and the system check).",
     )
 )
+
+# Retention (apps.trends.cleanup): the same service as `manage.py cleanup`, once a day.
+DEFAULT_SCHEDULES.append(
+    DefaultSchedule(
+        name="maintenance: cleanup",
+        task="apps.trends.tasks.cleanup_run_task",
+        every_seconds=24 * 60 * 60,
+        description="Delete what is past retention (CLEANUP_DAYS) in small batches; clear stale embeddings.",
+    )
+)

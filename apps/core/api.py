@@ -1,16 +1,149 @@
-"""/api/v1/cache/clear/: staff clear the application's cached entries (query embeddings, analytics)."""
+"""Staff API of the core app: feature switches (list, toggle), Celery tasks (list, filters, retry, cancel) and
+clearing the application's cached entries (query embeddings, analytics).
+
+``register(router)`` is how the project's URLconf picks up every app's ViewSets.
+"""
 
 from __future__ import annotations
 
+from celery import states
 from django.conf import settings
+from django_celery_results.models import TaskResult
+from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, viewsets
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import APIException, NotFound
+from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.routers import BaseRouter
+from waffle.models import Switch
 
 from apps.core.cache_clear import cache_clear
 from apps.core.rest.permissions import IsStaff
+from apps.core.switches import switch_set
+from apps.core.task_results import REVOCABLE_STATES, TaskResultError, task_result_retry, task_result_revoke
+
+
+class SwitchSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Switch
+        fields = ("name", "active", "note", "modified")
+        read_only_fields = fields
+
+
+class SwitchToggleSerializer(serializers.Serializer):
+    active = serializers.BooleanField(required=False, help_text="The state to set; without it, the switch flips.")
+
+
+class SwitchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Feature switches (django-waffle): a switch that is off turns its feature off everywhere."""
+
+    queryset = Switch.objects.order_by("name")
+    serializer_class = SwitchSerializer
+    permission_classes = [IsStaff]
+    lookup_field = "name"
+    lookup_value_regex = "[^/]+"  # names have dots: collect.rss
+    pagination_class = None  # a handful of rows
+
+    @action(detail=True, methods=["post"], serializer_class=SwitchToggleSerializer)
+    def toggle(self, request: Request, name: str | None = None) -> Response:
+        """Set the switch to ``active``, or flip it when the body has no ``active``."""
+        switch = self.get_object()
+        body = SwitchToggleSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        active = body.validated_data.get("active", not switch.active)
+        return Response(SwitchSerializer(switch_set(name=switch.name, active=active)).data)
+
+
+class TaskResultSerializer(serializers.ModelSerializer):
+    state = serializers.CharField(source="status")
+
+    class Meta:
+        model = TaskResult
+        fields = ("task_id", "task_name", "state", "task_args", "task_kwargs", "worker", "date_created", "date_done")
+        read_only_fields = fields
+
+
+class TaskResultDetailSerializer(TaskResultSerializer):
+    class Meta(TaskResultSerializer.Meta):
+        fields = (*TaskResultSerializer.Meta.fields, "result", "traceback")
+        read_only_fields = fields
+
+
+class TaskResultFilter(filters.FilterSet):
+    state = filters.MultipleChoiceFilter(
+        field_name="status", choices=[(s, s) for s in sorted(states.ALL_STATES)], help_text="Celery state(s)"
+    )
+    task_name = filters.CharFilter(field_name="task_name", help_text="Registered task name, exact")
+    since = filters.IsoDateTimeFilter(field_name="date_done", lookup_expr="gte", help_text="Done at or after")
+    until = filters.IsoDateTimeFilter(field_name="date_done", lookup_expr="lte", help_text="Done at or before")
+
+    class Meta:
+        model = TaskResult
+        fields = ("state", "task_name", "since", "until")
+
+
+class NewestFirst(CursorPagination):
+    ordering = "-id"
+    page_size = 50
+
+
+class TaskResultViewSet(viewsets.ReadOnlyModelViewSet):
+    """Celery tasks as django-celery-results records them; retry failed ones, cancel ones not started."""
+
+    queryset = TaskResult.objects.all()
+    permission_classes = [IsStaff]
+    lookup_field = "task_id"
+    lookup_value_regex = "[^/]+"
+    filter_backends = [filters.DjangoFilterBackend]
+    filterset_class = TaskResultFilter
+    pagination_class = NewestFirst
+
+    def get_serializer_class(self):
+        return TaskResultDetailSerializer if self.action == "retrieve" else TaskResultSerializer
+
+    def _listed(self, request: Request, queryset) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(queryset))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @action(detail=False)
+    def pending(self, request: Request) -> Response:
+        """Tasks sent but not started (pending, received)."""
+        return self._listed(request, self.get_queryset().filter(status__in=REVOCABLE_STATES))
+
+    @action(detail=False)
+    def failed(self, request: Request) -> Response:
+        """Tasks that failed."""
+        return self._listed(request, self.get_queryset().filter(status=states.FAILURE))
+
+    @action(detail=True, methods=["post"])
+    def retry(self, request: Request, task_id: str | None = None) -> Response:
+        """Queue a failed task again with its original arguments; answers the new task's id."""
+        try:
+            new_id = task_result_retry(task_id=task_id)
+        except TaskResultError as exc:
+            raise _api_error(exc) from None
+        return Response({"task_id": new_id, "retry_of": task_id}, status=status.HTTP_202_ACCEPTED)
+
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, task_id: str | None = None) -> Response:
+        """Revoke a task that has not started."""
+        try:
+            result = task_result_revoke(task_id=task_id)
+        except TaskResultError as exc:
+            raise _api_error(exc) from None
+        return Response(TaskResultSerializer(result).data)
+
+
+class TaskActionRefused(APIException):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "task_action_refused"
+    default_detail = "This action cannot be done on this task."
+
+
+def _api_error(exc: TaskResultError) -> Exception:
+    return NotFound(exc.message) if exc.code == "not_found" else TaskActionRefused(exc.message)
 
 
 class CacheClearedSerializer(serializers.Serializer):
@@ -32,5 +165,8 @@ class CacheViewSet(viewsets.ViewSet):
         return Response({"deleted": cache_clear(prefixes=settings.API_CACHE_CLEAR_PREFIXES)})
 
 
-def register(router: BaseRouter) -> None:
+def register(router) -> None:
+    """Add the core app's ViewSets to the API router."""
+    router.register("switches", SwitchViewSet, basename="switch")
+    router.register("tasks", TaskResultViewSet, basename="task")
     router.register("cache/clear", CacheViewSet, basename="cache-clear")

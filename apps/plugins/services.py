@@ -25,6 +25,7 @@ from apps.core.http import FetchError
 from apps.core.models import Event
 from apps.core.outage import cache_require
 from apps.core.services import event_emit
+from apps.core.switches import collect_switch, switch_on
 from apps.plugins.collectors import collector_class
 from apps.plugins.collectors.base import Collector, CollectOutcome
 from apps.plugins.collectors.file import FileReport, file_drafts, file_report_details
@@ -221,14 +222,22 @@ def source_collect(*, source: Source, trigger: str = "schedule", force: bool = F
 
     Never raises for a source's failure: the error lands in the CollectionRun and PluginHealth, the source
     backs off, and the caller moves on to the next source. Unless ``force`` (an operator asked), a source
-    whose ``next_fetch_after`` is in the future is skipped with a SKIPPED run that leaves health alone.
+    whose ``next_fetch_after`` is in the future is skipped with a SKIPPED run that leaves health alone, and
+    so is every source of a kind whose ``collect.<kind>`` feature switch is off (forced or not).
     Runs of this source lost with their worker are failed first (``source_lost_runs_fail``).
     """
     now = timezone.now()
     # Decided before lost runs are failed: their backoff must not skip the collection that found them.
     backed_off = not force and source.next_fetch_after is not None and source.next_fetch_after > now
     source_lost_runs_fail(source=source)
-    if backed_off:
+    switch = collect_switch(source.kind)
+    reason = ""
+    if not switch_on(switch):
+        # An operator's kill switch for a whole kind: forced (command, admin) collections obey it too.
+        reason = f"switched off: feature switch {switch!r} is off"
+    elif backed_off:
+        reason = f"next fetch allowed after {source.next_fetch_after:%Y-%m-%d %H:%M:%S} UTC"
+    if reason:
         return CollectionRun.objects.create(
             source=source,
             started_at=now,
@@ -236,7 +245,7 @@ def source_collect(*, source: Source, trigger: str = "schedule", force: bool = F
             duration_ms=0,
             status=CollectionRun.Status.SKIPPED,
             trigger=trigger,
-            error=f"next fetch allowed after {source.next_fetch_after:%Y-%m-%d %H:%M:%S} UTC",
+            error=reason,
         )
     run = CollectionRun.objects.create(source=source, started_at=now, trigger=trigger)
     started = time.monotonic()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.utils.dateparse import parse_datetime
 
+from apps.trends.cleanup import cleanup_run
 from apps.trends.services import PipelineAlreadyRunning, pipeline_run
 
 
@@ -21,3 +22,12 @@ def pipeline_run_task(
     except PipelineAlreadyRunning:
         return f"{workflow}: already running"
     return f"{workflow}: {run.item_count} items, run {run.pk} {run.status}"
+
+
+@shared_task(name="apps.trends.tasks.cleanup_run_task", acks_late=True)
+def cleanup_run_task(days: int | None = None) -> dict:
+    """The daily retention run (queue ``maintenance``): the same service and summary as ``manage.py cleanup``.
+
+    Idempotent: a second delivery finds nothing more to delete.
+    """
+    return cleanup_run(days=days)

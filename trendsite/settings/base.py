@@ -349,3 +349,8 @@ SEARCH_TRIGRAM_THRESHOLD = typed("float", "SEARCH_TRIGRAM_THRESHOLD", default=0.
 # Hybrid search: reciprocal rank fusion constant and how deep each list is read before fusing.
 SEARCH_RRF_K = typed("int", "SEARCH_RRF_K", default=60)
 SEARCH_HYBRID_DEPTH = typed("int", "SEARCH_HYBRID_DEPTH", default=50)
+# ---- cleanup (apps/trends/cleanup.py, `manage.py cleanup`, the daily "maintenance: cleanup" task)
+# Days everything is kept (items of emerging, viral and sustained trends for as long as the trend lives).
+CLEANUP_DAYS = typed("int", "CLEANUP_DAYS", default=30)
+# Rows per transaction: each batch locks at most this many rows, for a fraction of a second.
+CLEANUP_BATCH_SIZE = typed("int", "CLEANUP_BATCH_SIZE", default=5000)

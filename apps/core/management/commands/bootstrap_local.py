@@ -9,6 +9,7 @@ class Command(BaseCommand):
         call_command("ensure_demo_user", stdout=self.stdout)
         call_command("seed_demo_sources", stdout=self.stdout)
         call_command("sync_schedules", stdout=self.stdout)
+        call_command("sync_switches", stdout=self.stdout)
         # The file demo is collected at once so the admin has items on first load; replay follows its schedule.
         call_command("collect", "demo-file", "demo-replay", stdout=self.stdout)
         # First trends before the first page load; beat's pipeline schedule carries on from here.

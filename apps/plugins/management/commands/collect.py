@@ -49,6 +49,9 @@ class Command(BaseCommand):
                 run = source_collect(source=source, trigger="command", force=True)
         except ServiceDown as exc:
             raise CommandError(f"Stopped at {source.name}: {exc}.") from None
+        if run.status == CollectionRun.Status.SKIPPED:
+            self.stdout.write(f"{source.name}: skipped ({run.error})")
+            return "skipped"
         line = (
             f"{source.name}: {run.status} fetched={run.fetched_count} new={run.new_count} "
             f"updated={run.duplicate_count} skipped={run.skipped_count} ({run.duration_ms or 0:.0f} ms)"
