@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from typing import Any
 
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
@@ -17,6 +19,31 @@ def badge_html(*, colour: str, label: str) -> SafeString:
         colour,
         label,
     )
+
+
+def number_display(value: float | int | None, *, digits: int = 2) -> str:
+    """A number as people read it: thousands separated, floats rounded (no 145.00000000000003)."""
+    if value is None:
+        return "–"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return f"{value:,.{digits}f}"
+
+
+def json_pretty_html(value: Any) -> SafeString:
+    """JSON indented in a scrollable <pre>; escaped, so a stored "<script>" is text."""
+    return format_html(
+        '<pre style="white-space:pre-wrap;max-height:32em;overflow:auto;margin:0">{}</pre>',
+        json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True, default=str),
+    )
+
+
+def truncated_html(text: str, *, length: int = 80) -> SafeString:
+    """The start of ``text`` with the whole of it on hover (long errors must not widen a changelist)."""
+    text = text or ""
+    if len(text) <= length:
+        return format_html("{}", text)
+    return format_html('<span title="{}">{}…</span>', text, text[:length])
 
 
 def line_sparkline_html(

@@ -257,3 +257,9 @@ TRENDSITE_IMPORT_DIRS = typed("list", "TRENDSITE_IMPORT_DIRS", default=[str(BASE
 # ---- feature switches (apps/core/switches.py): a switch nobody created is on, and appears in the admin
 WAFFLE_SWITCH_DEFAULT = True
 WAFFLE_CREATE_MISSING_SWITCHES = True
+
+# ---- operations (apps/analytics, console, queues; see README "Operations")
+# How long the latest analytics snapshot of a period stays cached (a little over the hourly task's interval).
+ANALYTICS_CACHE_SECONDS = typed("int", "ANALYTICS_CACHE_SECONDS", default=2 * 3600)
+# Interval of the default "analytics: generate" schedule when sync_schedules first creates it.
+ANALYTICS_SCHEDULE_SECONDS = typed("int", "ANALYTICS_SCHEDULE_SECONDS", default=3600)
