@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.core.cache import cache
 from django.core.management import call_command
@@ -83,7 +85,9 @@ def test_latest_is_none_before_any_snapshot(db):
 def test_task_and_command_store_one_snapshot_per_period(world):
     result = analytics_generate_task.apply().get()
     assert set(result) == {"24h", "7d"}
-    call_command("generate_analytics", "--period", "7d", stdout=open("/dev/null", "w"))
+    out = io.StringIO()
+    call_command("generate_analytics", "--period", "7d", stdout=out)
+    assert "7d: 3 trends, 3 topics, 5 items" in out.getvalue()
     assert AnalyticsSnapshot.objects.filter(period="24h").count() == 1
     assert AnalyticsSnapshot.objects.filter(period="7d").count() == 2
     assert [s.pk for s in analytics_history(period="7d")] == sorted(
