@@ -22,7 +22,7 @@ ALLOWED_HOSTS = typed("list", "ALLOWED_HOSTS", default=["localhost", "127.0.0.1"
 CSRF_TRUSTED_ORIGINS = typed("list", "CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "apps.analytics.admin_config.ConsoleAdminConfig",  # django.contrib.admin, its index the console
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
