@@ -6,7 +6,6 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
-
 REFRESH_SECONDS = 60
 
 

@@ -32,6 +32,11 @@ class SourceForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if "poll_interval" in self.fields:  # absent for view-only operators
+            self.fields["poll_interval"].help_text = (
+                "Seconds between scheduled collections. Changing it sets the schedule of the source's periodic "
+                "task; an interval edited on that periodic task stays until this value changes."
+            )
         if self.instance.pk:
             self.initial["config"] = config_masked(kind=self.instance.kind, config=self.instance.config)
 
