@@ -8,11 +8,13 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, QuerySet
+from django.forms.fields import InvalidJSONInput
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from apps.core.display import json_pretty_html, truncated_html
 from apps.plugins.collectors import source_config_validate
 from apps.plugins.config_secrets import config_masked, config_secrets_restore
 from apps.plugins.health_display import RECENT_RUNS, health_badge_html, runs_sparkline_html
@@ -23,8 +25,19 @@ from apps.plugins.tasks import source_collect
 RECENT_RUNS_DAYS = 3
 
 
+class IndentedJSONField(forms.JSONField):
+    """JSON edited as indented text, one key per line, instead of one long line."""
+
+    def prepare_value(self, value):
+        if isinstance(value, InvalidJSONInput):
+            return value
+        return json.dumps(value, indent=2, ensure_ascii=False, cls=self.encoder)
+
+
 class SourceForm(forms.ModelForm):
     """Credentials in the config show as a mask; sending the mask back keeps the stored value."""
+
+    config = IndentedJSONField(required=False, widget=forms.Textarea(attrs={"rows": 10, "cols": 60}))
 
     class Meta:
         model = Source
@@ -81,14 +94,26 @@ RUN_COLUMNS = (
     "new_count",
     "duplicate_count",
     "skipped_count",
-    "duration_ms",
+    "duration",
 )
 
 
-class RecentRunInline(admin.TabularInline):
+class RunColumnsMixin:
+    """How run figures read, in the inline and in the runs list alike."""
+
+    @admin.display(description="duration", ordering="duration_ms")
+    def duration(self, run: CollectionRun) -> str:
+        return "–" if run.duration_ms is None else f"{run.duration_ms / 1000:,.2f} s"
+
+    @admin.display(description="error")
+    def error_excerpt(self, run: CollectionRun):
+        return truncated_html(run.error, length=80)
+
+
+class RecentRunInline(RunColumnsMixin, admin.TabularInline):
     model = CollectionRun
     verbose_name_plural = f"Runs of the last {RECENT_RUNS_DAYS} days"
-    fields = (*RUN_COLUMNS, "error")
+    fields = (*RUN_COLUMNS, "error_excerpt")
     readonly_fields = fields
     extra = 0
     max_num = 0
@@ -110,16 +135,19 @@ class SourceAdmin(admin.ModelAdmin):
         "enabled",
         "health_badge",
         "recent_runs_chart",
-        "last_success",
+        # The error before the dates: at 1,400 px with the nav sidebar it must not scroll out of sight.
+        "last_error_excerpt",
         "consecutive_failures",
         "success_rate",
-        "last_error_excerpt",
+        "last_success",
         "next_fetch_after",
     )
     list_filter = (HealthFilter, "kind", "enabled")
     list_select_related = ("health",)
     search_fields = ("name",)
     readonly_fields = (
+        "health_badge",
+        "last_error_full",
         "recent_runs_chart",
         "config_masked",
         "etag",
@@ -159,7 +187,7 @@ class SourceAdmin(admin.ModelAdmin):
 
     @admin.display(description="config")
     def config_masked(self, source: Source):
-        return format_html("<pre>{}</pre>", json.dumps(config_masked(kind=source.kind, config=source.config), indent=2))
+        return json_pretty_html(config_masked(kind=source.kind, config=source.config))
 
     @admin.display(description="last success", ordering="health__last_success_at")
     def last_success(self, source: Source):
@@ -175,9 +203,12 @@ class SourceAdmin(admin.ModelAdmin):
         return f"{health.success_rate:.0%}" if health and health.total_runs else "–"
 
     @admin.display(description="last error")
+    def last_error_full(self, source: Source):
+        return getattr(getattr(source, "health", None), "last_error", "") or "–"
+
+    @admin.display(description="last error")
     def last_error_excerpt(self, source: Source):
-        error = getattr(getattr(source, "health", None), "last_error", "")
-        return format_html('<span title="{}">{}</span>', error, error[:80] + ("…" if len(error) > 80 else ""))
+        return truncated_html(getattr(getattr(source, "health", None), "last_error", ""), length=60)
 
     @admin.display(description="schedule")
     def schedule_link(self, source: Source):
@@ -212,7 +243,7 @@ class SourceAdmin(admin.ModelAdmin):
 
 
 @admin.register(CollectionRun)
-class CollectionRunAdmin(admin.ModelAdmin):
+class CollectionRunAdmin(RunColumnsMixin, admin.ModelAdmin):
     list_display = ("source", *RUN_COLUMNS, "error_excerpt")
     list_filter = ("status", "trigger", "source__kind")
     list_select_related = ("source",)
@@ -225,6 +256,15 @@ class CollectionRunAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="error")
-    def error_excerpt(self, run: CollectionRun):
-        return run.error[:80]
+    def get_fields(self, request: HttpRequest, obj: CollectionRun | None = None):
+        # The detail page shows the whole error and the skip reasons as readable JSON.
+        return [f.name for f in CollectionRun._meta.fields if f.name not in ("id", "skip_reasons")] + [
+            "skip_reasons_display"
+        ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: CollectionRun | None = None):
+        return self.get_fields(request, obj)
+
+    @admin.display(description="skip reasons")
+    def skip_reasons_display(self, run: CollectionRun):
+        return json_pretty_html(run.skip_reasons)

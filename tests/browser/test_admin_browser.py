@@ -91,7 +91,10 @@ def test_operator_walks_the_console_and_admin_pages(live_server, site_data, monk
         "sources": "/admin/plugins/source/",
         "trends": "/admin/trends/trend/",
         "trend": f"/admin/trends/trend/{site_data.pk}/change/",
+        "topic": f"/admin/trends/topic/{site_data.topic_id}/change/",
         "items": "/admin/trends/item/",
+        "source": f"/admin/plugins/source/{Source.objects.get(name='hostile-feed').pk}/change/",
+        "runs": "/admin/plugins/collectionrun/",
     }
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
