@@ -234,6 +234,7 @@ class ItemAdmin(admin.ModelAdmin):
     readonly_fields = (
         "source",
         "external_id",
+        "url",
         "content_hash",
         "canonical_url",
         "collected_at",
