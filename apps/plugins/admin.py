@@ -244,7 +244,8 @@ class SourceAdmin(admin.ModelAdmin):
 
 @admin.register(CollectionRun)
 class CollectionRunAdmin(RunColumnsMixin, admin.ModelAdmin):
-    list_display = ("source", *RUN_COLUMNS, "error_excerpt")
+    # The error next to the status: at 1,400 px the counts may scroll, the reason for a failure may not.
+    list_display = ("source", "started_at", "status", "error_excerpt", *RUN_COLUMNS[2:])
     list_filter = ("status", "trigger", "source__kind")
     list_select_related = ("source",)
     search_fields = ("source__name", "error")

@@ -28,6 +28,7 @@ FLAGS = [
     "--disable-sync",
 ]
 HOSTILE = "<img src=x onerror=alert(1)>"
+ERROR_COLUMNS = {"sources": "field-last_error_excerpt", "runs": "field-error_excerpt"}
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(),
@@ -113,6 +114,11 @@ def test_operator_walks_the_console_and_admin_pages(live_server, site_data, monk
             page.wait_for_load_state("load")
             assert page.locator('img[src="x"]').count() == 0, f"{name}: a title became markup"
             page.screenshot(path=str(SCREENS / f"{name}.png"), full_page=True)
+            if name in ERROR_COLUMNS:
+                # The reason a run failed is in view without scrolling the table sideways.
+                cell = page.locator(f"td.{ERROR_COLUMNS[name]}").first.bounding_box()
+                visible = page.locator("#changelist .results").bounding_box()
+                assert cell["x"] + cell["width"] <= visible["x"] + visible["width"], f"{name}: error column hidden"
             # Nothing wider than the window: the page must not scroll sideways at 1,400 px.
             overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
             assert overflow <= 0, f"{name}: {overflow}px wider than the window"

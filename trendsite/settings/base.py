@@ -265,3 +265,5 @@ WAFFLE_CREATE_MISSING_SWITCHES = True
 ANALYTICS_CACHE_SECONDS = typed("int", "ANALYTICS_CACHE_SECONDS", default=2 * 3600)
 # Interval of the default "analytics: generate" schedule when sync_schedules first creates it.
 ANALYTICS_SCHEDULE_SECONDS = typed("int", "ANALYTICS_SCHEDULE_SECONDS", default=3600)
+# Compact ISO-like dates in the admin (trendsite/formats/en/formats.py) instead of "Nov. 23, 2026, 11:37 a.m.".
+FORMAT_MODULE_PATH = ["trendsite.formats"]
