@@ -124,3 +124,13 @@ def test_state_history_reads_the_day_snapshots_oldest_first(world):
     times, series = trend_states_history()
     assert len(times) == 2 and times[0] < times[1]
     assert series["viral"] == [1, 2] and series["emerging"] == [1, 0]
+
+
+def test_broker_down_and_live_worker_read_clearly(staff_client, monkeypatch):
+    from apps.core.tasks import heartbeat_task
+    heartbeat_task.apply()
+    # Celery reads the broker address from this variable before its settings (the suite sets it).
+    monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:1/0")
+    body = staff_client.get("/admin/").content.decode()
+    assert "Broker unreachable" in body
+    assert "worker alive" in body and "beat down" in body
