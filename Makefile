@@ -7,9 +7,16 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install run stop test lint bench clean
+.PHONY: install browser run stop test lint bench clean
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed browser
+
+# The browser test drives Debian's Chromium (Playwright's own download needs the internet). Installed when
+# we are root with apt-get; anywhere else the test skips and says why.
+browser:
+	@test -x /usr/bin/chromium || { test "$$(id -u)" = 0 && command -v apt-get >/dev/null \
+		&& apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; } \
+		|| echo "chromium not installed (needs root and apt-get): tests/browser will skip"
 
 $(VENV)/.installed: requirements/base.txt requirements/dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

@@ -4,7 +4,7 @@ import logging.config
 import os
 
 from celery import Celery
-from celery.signals import setup_logging
+from celery.signals import before_task_publish, setup_logging
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "trendsite.settings.base")
 
@@ -19,6 +19,15 @@ def _use_django_logging(**kwargs) -> None:
     from django.conf import settings
 
     logging.config.dictConfig(settings.LOGGING)
+
+
+@before_task_publish.connect
+def _stamp_sent_at(headers: dict | None = None, **kwargs) -> None:
+    """Record when a task was queued, so `manage.py queues` and the console can say how long it waits."""
+    if headers is not None:
+        from django.utils import timezone
+
+        headers.setdefault("sent_at", timezone.now().isoformat())
 
 
 @app.task(name="trendsite.ping")

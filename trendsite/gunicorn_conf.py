@@ -1,5 +1,6 @@
-"""gunicorn settings the Procfile and the Docker image share (``gunicorn -c python:trendsite.gunicorn_conf``).
+"""gunicorn settings the Procfile and the Docker image share (``gunicorn --config python:trendsite.gunicorn_conf``).
 
+WEB_BIND and WEB_CONCURRENCY come from the environment; the access log is JSON lines with the request id.
 Each worker loads the sentence encoder once, right after it boots and before it accepts a request, so no
 search pays the cold start (README "Search"). Not ``--preload``: a model loaded in the master and then forked
 shares its weights, but PyTorch's OpenMP thread pool is not fork-safe and a child's first encode can hang.
@@ -7,8 +8,17 @@ shares its weights, but PyTorch's OpenMP thread pool is not fork-safe and a chil
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
+
+bind = os.environ.get("WEB_BIND", "0.0.0.0:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+timeout = 60
+accesslog = "-"
+logger_class = "trendsite.gunicorn_logging.JsonAccessLogger"
+# Behind a proxy the client address is in X-Forwarded-For; gunicorn trusts it only from these.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
 def post_worker_init(worker: Any) -> None:

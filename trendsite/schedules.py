@@ -58,3 +58,14 @@ DEFAULT_SCHEDULES.append(
         description="Delete what is past retention (CLEANUP_DAYS) in small batches; clear stale embeddings.",
     )
 )
+
+# Analytics (apps.analytics): one snapshot per period, cached as the latest; the console charts the history.
+DEFAULT_SCHEDULES.append(
+    DefaultSchedule(
+        name="analytics: generate",
+        task="apps.analytics.tasks.analytics_generate_task",
+        every_seconds=3600,
+        every_setting="ANALYTICS_SCHEDULE_SECONDS",
+        description="Compute the 24 h and 7 d analytics snapshots and refresh their cache.",
+    )
+)

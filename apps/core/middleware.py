@@ -18,6 +18,9 @@ class RequestIdMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         incoming = request.headers.get("X-Request-ID", "")
         request_id = incoming if _VALID_ID.match(incoming) else uuid.uuid4().hex
+        # Also on the request: Django logs 4xx/5xx responses ("Not Found: ...") after the middleware chain has
+        # returned, when the context variable is already reset; the log filter reads it from the request then.
+        request.request_id = request_id
         token = request_id_var.set(request_id)
         try:
             response = self.get_response(request)

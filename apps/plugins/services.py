@@ -334,24 +334,30 @@ def _task_rename(*, task: PeriodicTask, previous_name: str, name: str) -> list[s
     return fields
 
 
-def source_schedule_sync(*, source: Source, previous_name: str | None = None) -> PeriodicTask:
+def source_schedule_sync(*, source: Source, previous_name: str | None = None, reschedule: bool = True) -> PeriodicTask:
     """Create or update the source's own periodic task: every ``poll_interval`` seconds, enabled with it.
 
-    Called on every save of the source. Only interval, enabled and the task's arguments are set here, and
-    on a rename (``previous_name``) the default name and description, so what an operator changes on the
-    periodic task itself (queue, expiry, a name of their own ...) stays.
+    Called on every save of the source. Only enabled and the task's arguments are set here, the schedule
+    when ``reschedule`` (the source's interval changed) or the task is new, and on a rename
+    (``previous_name``) the default name and description, so what an operator changes on the periodic task
+    itself (its interval, queue, expiry, a name of their own ...) stays until they change the source's.
     """
-    interval, _ = IntervalSchedule.objects.get_or_create(every=source.poll_interval, period=IntervalSchedule.SECONDS)
     # Read the task fresh: the copy cached on ``source`` may predate an operator's edit.
     task = PeriodicTask.objects.filter(pk=source.periodic_task_id).first() if source.periodic_task_id else None
     task = task or PeriodicTask.objects.filter(name=_task_name(source.name)).first()
-    fields = ["task", "interval", "crontab", "solar", "clocked", "args", "enabled", "last_run_at"]
+    fields = ["task", "args", "enabled", "last_run_at"]
     if task is None:
         task, fields = PeriodicTask(name=_task_name(source.name), description=_task_description(source.name)), None
     elif previous_name and previous_name != source.name:
         fields += _task_rename(task=task, previous_name=previous_name, name=source.name)
     task.task = COLLECT_TASK
-    task.interval, task.crontab, task.solar, task.clocked = interval, None, None, None
+    if reschedule or fields is None:
+        interval, _ = IntervalSchedule.objects.get_or_create(
+            every=source.poll_interval, period=IntervalSchedule.SECONDS
+        )
+        task.interval, task.crontab, task.solar, task.clocked = interval, None, None, None
+        if fields is not None:
+            fields += ["interval", "crontab", "solar", "clocked"]
     task.args = json.dumps([source.pk])
     task.enabled = source.enabled
     task.save(update_fields=fields)

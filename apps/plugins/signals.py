@@ -15,9 +15,12 @@ from apps.plugins.services import source_schedule_sync
 def _source_saving(
     sender: type[Source], instance: Source, raw: bool = False, update_fields: Any = None, **kwargs: Any
 ) -> None:
-    # The stored name, so the periodic task can follow a rename after the save.
-    if not raw and instance.pk and (update_fields is None or "name" in update_fields):
-        instance._name_before_save = Source.objects.filter(pk=instance.pk).values_list("name", flat=True).first()
+    # The stored name and interval: the periodic task follows a rename, and takes the source's interval only
+    # when it changed, so an interval an operator set on the task itself survives other edits of the source.
+    if not raw and instance.pk and (update_fields is None or {"name", "poll_interval"} & set(update_fields)):
+        stored = Source.objects.filter(pk=instance.pk).values_list("name", "poll_interval").first()
+        if stored:
+            instance._name_before_save, instance._poll_interval_before_save = stored
 
 
 @receiver(post_save, sender=Source, dispatch_uid="plugins.source_saved")
@@ -26,7 +29,12 @@ def _source_saved(sender: type[Source], instance: Source, created: bool, raw: bo
         return
     if created:
         PluginHealth.objects.get_or_create(source=instance)
-    source_schedule_sync(source=instance, previous_name=instance.__dict__.pop("_name_before_save", None))
+    previous_interval = instance.__dict__.pop("_poll_interval_before_save", None)
+    source_schedule_sync(
+        source=instance,
+        previous_name=instance.__dict__.pop("_name_before_save", None),
+        reschedule=created or (previous_interval is not None and previous_interval != instance.poll_interval),
+    )
 
 
 @receiver(post_delete, sender=Source, dispatch_uid="plugins.source_deleted")

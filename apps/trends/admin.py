@@ -6,12 +6,28 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import OuterRef
-from django.utils.html import format_html
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
-from apps.core.display import AMBER, BLUE, GREEN, GREY, PURPLE, RED, badge_html, line_sparkline_html
+from apps.core.display import (
+    AMBER,
+    BLUE,
+    GREEN,
+    GREY,
+    PURPLE,
+    RED,
+    badge_html,
+    json_pretty_html,
+    line_sparkline_html,
+    number_display,
+    truncated_html,
+)
 from apps.trends.models import Category, Item, PipelineRun, Topic, Trend, TrendSnapshot
 
 SPARKLINE_POINTS = 24
+ITEMS_LISTED = 50
 STATE_COLOURS = {
     Trend.State.EMERGING: BLUE,
     Trend.State.VIRAL: PURPLE,
@@ -27,9 +43,44 @@ RUN_COLOURS = {
 }
 
 
+def topic_items_html(topic: Topic | None) -> SafeString:
+    """The newest items of a topic as a table (one bounded query): what the trend or topic is made of."""
+    if topic is None or not topic.pk:
+        return format_html("{}", "–")
+    items = list(
+        topic.items.select_related("source")
+        .only("id", "title", "url", "published_at", "collected_at", "duplicate_of_id", "source__name")
+        .order_by(Coalesce("published_at", "collected_at").desc(), "-id")[:ITEMS_LISTED]
+    )
+    if not items:
+        return format_html("{}", "No items.")
+    rows = format_html_join(
+        "",
+        '<tr><td class="nowrap">{}</td><td><a href="{}" title="{}">{}</a></td><td>{}</td><td>{}</td></tr>',
+        (
+            (
+                f"{item.published_at or item.collected_at:%Y-%m-%d %H:%M}",
+                reverse("admin:trends_item_change", args=[item.pk]),
+                item.title,
+                item.title[:120],
+                item.source.name,
+                "duplicate" if item.duplicate_of_id else "",
+            )
+            for item in items
+        ),
+    )
+    shown = f"newest {len(items)} of {topic.item_count:,}" if topic.item_count > len(items) else f"{len(items)}"
+    return format_html(
+        '<table class="topic-items"><caption>{} items</caption><thead><tr><th>published</th><th>title</th>'
+        "<th>source</th><th></th></tr></thead><tbody>{}</tbody></table>",
+        shown,
+        rows,
+    )
+
+
 class SnapshotInline(admin.TabularInline):
     model = TrendSnapshot
-    fields = ("taken_at", "score", "velocity", "item_count")
+    fields = ("taken_at", "score_display", "velocity_display", "item_count")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -38,6 +89,14 @@ class SnapshotInline(admin.TabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).order_by("-taken_at")
+
+    @admin.display(description="score")
+    def score_display(self, snapshot: TrendSnapshot) -> str:
+        return number_display(snapshot.score)
+
+    @admin.display(description="velocity")
+    def velocity_display(self, snapshot: TrendSnapshot) -> str:
+        return number_display(snapshot.velocity)
 
 
 class PipelineOwnedAdmin(admin.ModelAdmin):
@@ -63,17 +122,25 @@ class TrendAdmin(PipelineOwnedAdmin):
     search_fields = ("title", "summary")
     ordering = ("-score",)
     list_select_related = ("category", "topic")
-    readonly_fields = (
+    # Title, summary and category are the operator's to correct; the rest is the pipeline's.
+    fields = (
+        "title",
+        "summary",
+        "category",
+        "state_badge",
+        "score_display",
+        "peak_score_display",
+        "velocity_display",
+        "acceleration_display",
+        "score_history",
+        "key_points_display",
         "topic",
         "first_detected_at",
         "state_changed_at",
         "updated_at",
-        "peak_score",
-        "score",
-        "velocity",
-        "acceleration",
-        "score_history",
+        "items",
     )
+    readonly_fields = tuple(field for field in fields if field not in ("title", "summary", "category"))
     inlines = [SnapshotInline]
 
     def get_queryset(self, request):
@@ -89,11 +156,27 @@ class TrendAdmin(PipelineOwnedAdmin):
 
     @admin.display(description="score", ordering="score")
     def score_display(self, trend: Trend) -> str:
-        return f"{trend.score:.2f}"
+        return number_display(trend.score)
+
+    @admin.display(description="peak score")
+    def peak_score_display(self, trend: Trend) -> str:
+        return number_display(trend.peak_score)
 
     @admin.display(description="velocity", ordering="velocity")
     def velocity_display(self, trend: Trend) -> str:
-        return f"{trend.velocity:+.2f}"
+        return f"{trend.velocity:+,.2f}"
+
+    @admin.display(description="acceleration")
+    def acceleration_display(self, trend: Trend) -> str:
+        return f"{trend.acceleration:+,.2f}"
+
+    @admin.display(description="key points")
+    def key_points_display(self, trend: Trend):
+        return json_pretty_html(trend.key_points)
+
+    @admin.display(description="items")
+    def items(self, trend: Trend):
+        return topic_items_html(trend.topic if trend.topic_id else None)
 
     @admin.display(description="score history")
     def score_history(self, trend: Trend):
@@ -103,8 +186,8 @@ class TrendAdmin(PipelineOwnedAdmin):
         )
 
     @admin.display(description="items", ordering="topic__item_count")
-    def item_count(self, trend: Trend) -> int:
-        return trend.topic.item_count
+    def item_count(self, trend: Trend) -> str:
+        return number_display(trend.topic.item_count)
 
 
 @admin.register(Topic)
@@ -113,16 +196,27 @@ class TopicAdmin(PipelineOwnedAdmin):
     list_filter = ("is_active",)
     search_fields = ("keywords",)
     list_select_related = ("representative_item",)
-    readonly_fields = (
+    # Everything here is the pipeline's: the page is for reading a story and the items it holds.
+    fields = (
         "representative_item",
+        "is_active",
         "merged_into",
         "item_count",
         "source_count",
         "first_seen_at",
         "last_item_at",
-        "keywords",
+        "keywords_display",
+        "items",
     )
-    exclude = ("centroid",)
+    readonly_fields = fields
+
+    @admin.display(description="keywords")
+    def keywords_display(self, topic: Topic):
+        return ", ".join(map(str, topic.keywords)) or "–"
+
+    @admin.display(description="items")
+    def items(self, topic: Topic):
+        return topic_items_html(topic)
 
     @admin.display(description="representative item")
     def representative(self, topic: Topic) -> str:
@@ -140,14 +234,18 @@ class ItemAdmin(admin.ModelAdmin):
     readonly_fields = (
         "source",
         "external_id",
+        "url",
         "content_hash",
         "canonical_url",
         "collected_at",
         "updated_at",
         "processed_at",
-        "metrics",
+        "metrics_display",
+        "language",
+        "category",
+        "embedding_model",
     )
-    exclude = ("embedding",)
+    exclude = ("embedding", "metrics")
     show_full_result_count = False  # COUNT(*) over millions of items on every page is not worth it
 
     @admin.display(description="topic", ordering="topic")
@@ -155,6 +253,10 @@ class ItemAdmin(admin.ModelAdmin):
         if item.topic_id is None:
             return "—"
         return format_html('<a href="../topic/{}/change/">#{}</a>', item.topic_id, item.topic_id)
+
+    @admin.display(description="metrics")
+    def metrics_display(self, item: Item):
+        return json_pretty_html(item.metrics)
 
     @admin.display(description="duplicate", boolean=True)
     def is_duplicate(self, item: Item) -> bool:
@@ -181,7 +283,12 @@ class PipelineRunAdmin(PipelineOwnedAdmin):
         "error_excerpt",
     )
     list_filter = ("status", "workflow", "trigger")
-    readonly_fields = [f.name for f in PipelineRun._meta.fields]
+    fields = [f.name for f in PipelineRun._meta.fields if f.name not in ("id", "stats")] + ["stats_display"]
+    readonly_fields = fields
+
+    @admin.display(description="stats")
+    def stats_display(self, run: PipelineRun):
+        return json_pretty_html(run.stats)
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, run: PipelineRun):
@@ -194,5 +301,5 @@ class PipelineRunAdmin(PipelineOwnedAdmin):
         return f"{(run.finished_at - run.started_at).total_seconds():.1f} s"
 
     @admin.display(description="error")
-    def error_excerpt(self, run: PipelineRun) -> str:
-        return run.error[:120]
+    def error_excerpt(self, run: PipelineRun):
+        return truncated_html(run.error, length=120)

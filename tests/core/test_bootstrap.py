@@ -4,6 +4,7 @@ import pytest
 from django.core.management import call_command
 from django_celery_beat.models import PeriodicTask
 
+from apps.analytics.selectors import analytics_latest
 from apps.trends.models import Item, Topic
 
 
@@ -18,3 +19,6 @@ def test_bootstrap_local_leaves_processed_demo_items_and_a_pipeline_schedule(set
     pipeline = PeriodicTask.objects.get(name="pipeline: full")
     assert pipeline.interval.every == 60
     assert "Demo login" in out.getvalue()
+    # The console has figures on the first page load.
+    latest = analytics_latest(period="24h")
+    assert latest is not None and latest["data"]["totals"]["items"] == Item.objects.count()

@@ -44,6 +44,39 @@ def test_operator_edits_on_the_periodic_task_survive_a_source_save():
     assert (task.queue, task.description, task.interval.every) == ("collect-slow", "mine", 60)
 
 
+def test_an_interval_edited_on_the_periodic_task_survives_saves_that_keep_the_source_interval(admin_client):
+    source = SourceFactory(poll_interval=900)
+    operator_interval = IntervalSchedule.objects.create(every=120, period=IntervalSchedule.SECONDS)
+    PeriodicTask.objects.filter(pk=source.periodic_task_id).update(interval=operator_interval)
+    source.config = {"urls": ["http://127.0.0.1:9/other.xml"]}
+    source.save()
+    source_enabled_set(source=source, enabled=False)
+    response = admin_client.post(
+        f"/admin/plugins/source/{source.pk}/change/",
+        {
+            "name": source.name,
+            "kind": "rss",
+            "config": json.dumps(source.config),
+            "poll_interval": 900,
+            "runs-TOTAL_FORMS": 0,
+            "runs-INITIAL_FORMS": 0,
+        },
+    )
+    assert response.status_code == 302
+    assert PeriodicTask.objects.get(pk=source.periodic_task_id).interval.every == 120
+    # Changing the source's own interval is an explicit choice: it wins.
+    source.refresh_from_db()
+    source.poll_interval = 1800
+    source.save()
+    assert PeriodicTask.objects.get(pk=source.periodic_task_id).interval.every == 1800
+
+
+def test_source_form_says_which_interval_wins(admin_client):
+    source = SourceFactory()
+    body = admin_client.get(f"/admin/plugins/source/{source.pk}/change/").content.decode()
+    assert "an interval edited on that periodic task stays until this value changes" in body
+
+
 def test_deleting_a_source_deletes_its_periodic_task():
     source = SourceFactory()
     task_id = source.periodic_task_id

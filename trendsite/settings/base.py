@@ -22,7 +22,7 @@ ALLOWED_HOSTS = typed("list", "ALLOWED_HOSTS", default=["localhost", "127.0.0.1"
 CSRF_TRUSTED_ORIGINS = typed("list", "CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "apps.analytics.admin_config.ConsoleAdminConfig",  # django.contrib.admin, its index the console
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -47,9 +47,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so every response has an id, also those the middleware below answers early (SSL redirect,
+    # static files, 404s, disallowed hosts).
+    "apps.core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "apps.core.middleware.RequestIdMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -354,3 +356,10 @@ SEARCH_HYBRID_DEPTH = typed("int", "SEARCH_HYBRID_DEPTH", default=50)
 CLEANUP_DAYS = typed("int", "CLEANUP_DAYS", default=30)
 # Rows per transaction: each batch locks at most this many rows, for a fraction of a second.
 CLEANUP_BATCH_SIZE = typed("int", "CLEANUP_BATCH_SIZE", default=5000)
+# ---- operations (apps/analytics, console, queues; see README "Operations")
+# How long the latest analytics snapshot of a period stays cached (a little over the hourly task's interval).
+ANALYTICS_CACHE_SECONDS = typed("int", "ANALYTICS_CACHE_SECONDS", default=2 * 3600)
+# Interval of the default "analytics: generate" schedule when sync_schedules first creates it.
+ANALYTICS_SCHEDULE_SECONDS = typed("int", "ANALYTICS_SCHEDULE_SECONDS", default=3600)
+# Compact ISO-like dates in the admin (trendsite/formats/en/formats.py) instead of "Nov. 23, 2026, 11:37 a.m.".
+FORMAT_MODULE_PATH = ["trendsite.formats"]

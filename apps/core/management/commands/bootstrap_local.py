@@ -14,3 +14,5 @@ class Command(BaseCommand):
         call_command("collect", "demo-file", "demo-replay", stdout=self.stdout)
         # First trends before the first page load; beat's pipeline schedule carries on from here.
         call_command("run_pipeline", stdout=self.stdout)
+        # The console's figures from the first page load; the hourly schedule adds the history.
+        call_command("generate_analytics", stdout=self.stdout)
