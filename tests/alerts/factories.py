@@ -16,6 +16,7 @@ class ChannelFactory(factory.django.DjangoModelFactory):
 class RuleFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = AlertRule
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"rule-{n}")
     cooldown_minutes = 0
