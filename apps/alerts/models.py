@@ -73,6 +73,13 @@ class AlertRule(TimeStampedModel):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        from apps.alerts.rule_filters import rule_filters_problems
+
+        problems = rule_filters_problems(self)
+        if problems:
+            raise ValidationError(problems)
+
 
 class Notification(models.Model):
     """One message for one channel; its ``dedup_key`` is unique per channel, so it exists at most once."""
