@@ -18,3 +18,7 @@ def test_bootstrap_local_leaves_processed_demo_items_and_a_pipeline_schedule(set
     pipeline = PeriodicTask.objects.get(name="pipeline: full")
     assert pipeline.interval.every == 60
     assert "Demo login" in out.getvalue()
+    from apps.alerts.models import AlertRule
+
+    rule = AlertRule.objects.get()
+    assert [c.kind for c in rule.channels.all()] == ["console"] and "trend.state_changed" in rule.event_kinds

@@ -25,5 +25,5 @@ class Command(BaseCommand):
         except TransportError as exc:
             target.refresh_from_db()
             hint = " The channel is now disabled." if not target.enabled else ""
-            raise CommandError(f"Test alert to {target.name} ({target.kind}) failed: {exc.message}{hint}") from None
+            raise CommandError(f"Test alert to {target.name} ({target.kind}) failed: {exc.message}.{hint}") from None
         self.stdout.write(f"Done! Test alert sent to {target.name} ({target.kind}).")
