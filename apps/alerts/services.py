@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Max, Prefetch, Q
 from django.utils import timezone
 
@@ -160,17 +160,26 @@ def alerts_dispatch(*, limit: int | None = None, enqueue: bool = True) -> Dispat
                     )
                 if alerted and rule.cooldown_minutes:
                     last_alerted[key] = now
-        Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
         result.created.update(f"{row.status} ({row.reason})" if row.reason else row.status for row in rows)
-        if any(row.status == Status.PENDING for row in rows):
-            result.pending_ids = list(
-                Notification.objects.filter(event__in=[e.pk for e in events], status=Status.PENDING).values_list(
-                    "pk", flat=True
-                )
-            )
+        result.pending_ids = _notifications_write(rows, event_ids=[e.pk for e in events])
         if enqueue and result.pending_ids:
             _enqueue_on_commit(result.pending_ids)
     return result
+
+
+def _notifications_write(rows: list[Notification], *, event_ids: list[int]) -> list[int]:
+    """Insert the rows; the ids of the pending ones. The events were just claimed, so a conflict on
+    (channel, dedup_key) is rare (an event put back by hand): only then does the slower path run."""
+    try:
+        with transaction.atomic():
+            Notification.objects.bulk_create(rows, batch_size=1000)
+    except IntegrityError:
+        for row in rows:
+            row.pk = None
+        Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+        pending = Notification.objects.filter(event__in=event_ids, status=Status.PENDING)
+        return list(pending.values_list("pk", flat=True))
+    return [row.pk for row in rows if row.status == Status.PENDING]
 
 
 def _enqueue_on_commit(ids: list[int], countdown: float | None = None) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -17,16 +18,26 @@ TREND_LABEL = "trends.trend"
 SOURCE_LABEL = "plugins.source"
 
 
+_ID_PLACEHOLDER = 987654321
+
+
+@lru_cache(maxsize=32)
+def _change_path(label: str) -> str:
+    app_label, model = label.split(".", 1)
+    try:
+        return reverse(f"admin:{app_label}_{model}_change", args=[_ID_PLACEHOLDER])
+    except NoReverseMatch:
+        return ""
+
+
 def admin_link(label: str, object_id: int | None) -> str:
     """Absolute admin URL of an object (``ALERTS_SITE_URL`` + the change page), or "" when there is none."""
     if object_id is None or not label:
         return ""
-    app_label, model = label.split(".", 1)
-    try:
-        path = reverse(f"admin:{app_label}_{model}_change", args=[object_id])
-    except NoReverseMatch:
+    path = _change_path(label)  # one reverse() per model, not per event: batches of thousands
+    if not path:
         return ""
-    return settings.ALERTS_SITE_URL.rstrip("/") + path
+    return settings.ALERTS_SITE_URL.rstrip("/") + path.replace(str(_ID_PLACEHOLDER), str(object_id))
 
 
 @dataclass

@@ -13,10 +13,11 @@ REQUEUE_AFTER_SECONDS = 120
 
 
 def notifications_enqueue(ids: list[int], *, countdown: float | None = None) -> None:
-    """One ``notification_send_task`` per id, over one broker connection."""
+    """One ``notification_send_task`` per id, over one broker connection, pipelined where the broker can
+    (kombu's publish batch: one Redis round trip per 500 messages instead of one each)."""
     if not ids:
         return
-    with notification_send_task.app.producer_or_acquire() as producer:
+    with notification_send_task.app.producer_or_acquire() as producer, producer.batch(max_size=500):
         for notification_id in ids:
             notification_send_task.apply_async(args=[notification_id], countdown=countdown, producer=producer)
 

@@ -230,3 +230,17 @@ def test_deliver_alerts_prints_the_counts():
     out = StringIO()
     call_command("deliver_alerts", stdout=out)
     assert out.getvalue().strip() == "Done! 1 events; notifications written: 1 pending; sends: 1 sent."
+
+
+@pytest.mark.django_db
+def test_an_event_put_back_by_hand_does_not_duplicate_its_notifications():
+    RuleFactory(channels=[ChannelFactory()])
+    event = _viral(TrendFactory())
+    [first] = alerts_dispatch(enqueue=False).pending_ids
+    Event.objects.filter(pk=event.pk).update(processed_at=None)
+    _viral(TrendFactory())
+
+    again = alerts_dispatch(enqueue=False)
+
+    assert again.events == 2 and Notification.objects.count() == 2
+    assert first in again.pending_ids and len(again.pending_ids) == 2
