@@ -69,3 +69,29 @@ DEFAULT_SCHEDULES.append(
         description="Compute the 24 h and 7 d analytics snapshots and refresh their cache.",
     )
 )
+
+# Alerts (apps.alerts): events -> notifications -> transports; system health transitions; digests.
+DEFAULT_SCHEDULES.append(
+    DefaultSchedule(
+        name="alerts: deliver",
+        task="apps.alerts.tasks.alerts_deliver_task",
+        every_seconds=60,
+        description="Turn new events into notifications, fold alert storms, re-send notifications that were lost.",
+    )
+)
+DEFAULT_SCHEDULES.append(
+    DefaultSchedule(
+        name="alerts: system check",
+        task="apps.alerts.tasks.system_check_task",
+        every_seconds=60,
+        description="Database, cache, broker, worker, beat and pipeline; writes system.unhealthy/recovered events.",
+    )
+)
+DEFAULT_SCHEDULES.append(
+    DefaultSchedule(
+        name="alerts: digests",
+        task="apps.alerts.tasks.digests_send_task",
+        every_seconds=600,
+        description="Send the daily and weekly digests that are due (each once per period).",
+    )
+)

@@ -197,16 +197,20 @@ def http_fetch(
     params: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
     data: dict[str, Any] | None = None,
+    content: bytes | None = None,
     auth: tuple[str, str] | None = None,
     etag: str = "",
     last_modified: str = "",
     max_bytes: int | None = None,
     timeout: float | None = None,
+    raise_for_status: bool = True,
 ) -> FetchResponse:
     """Fetch ``url`` safely and return its body (or a 304 with an empty body).
 
     Raises FetchError for a refused URL or address, a timeout, an oversized body, too many redirects or an
     HTTP error status; 429/503 carry ``retry_after`` for the caller to store as the source's next fetch time.
+    ``content`` is a raw request body (a JSON POST); with ``raise_for_status=False`` an error status comes back
+    as a response, body included, for callers whose peers explain errors in the body (Slack).
     """
     max_bytes = max_bytes or settings.TRENDSITE_FETCH_MAX_BYTES
     request_headers = {"User-Agent": settings.TRENDSITE_USER_AGENT, "Accept-Encoding": "gzip, deflate"}
@@ -220,6 +224,8 @@ def http_fetch(
     except (httpx.InvalidURL, TypeError, ValueError) as exc:
         raise FetchError(f"not a valid URL {url[:200]!r}: {exc}", permanent=True) from None
     extra: dict[str, Any] = {"data": data} if data is not None else {}
+    if content is not None:
+        extra["content"] = content
     total = settings.TRENDSITE_FETCH_TOTAL_TIMEOUT
     with fetch_deadline(total) as deadline:
         for _hop in range(MAX_REDIRECTS + 1):
@@ -244,7 +250,8 @@ def http_fetch(
                         continue
                     if response.status_code == 304:
                         return FetchResponse(str(current), 304, response.headers, b"")
-                    _classify(response, shown)
+                    if raise_for_status:
+                        _classify(response, shown)
                     content = _read_capped(response, url=shown, max_bytes=max_bytes, deadline=deadline)
                     return FetchResponse(str(current), response.status_code, response.headers, content)
                 finally:

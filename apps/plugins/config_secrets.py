@@ -22,15 +22,17 @@ def secret_keys(kind: str) -> frozenset[str]:
     return SECRET_KEY_NAMES | {spec.name for spec in collector_class(kind).fields if spec.secret}
 
 
-def config_masked(*, kind: str, config: Any) -> Any:
-    """The config with every non-empty credential replaced by ``MASK``; other values as stored."""
+def config_masked(*, kind: str, config: Any, secrets: frozenset[str] | None = None) -> Any:
+    """The config with every non-empty credential replaced by ``MASK``; other values as stored.
+
+    ``secrets`` names the credential keys for configs that are not a source's (alert channels)."""
     if not isinstance(config, dict):
         return config
-    secrets = secret_keys(kind)
+    secrets = secret_keys(kind) if secrets is None else secrets
     return {key: MASK if key in secrets and value not in (None, "") else value for key, value in config.items()}
 
 
-def config_secrets_restore(*, name: str, kind: str, config: Any, stored: Any) -> Any:
+def config_secrets_restore(*, name: str, kind: str, config: Any, stored: Any, label: str = "Source") -> Any:
     """The submitted config with each credential still showing ``MASK`` put back to its stored value.
 
     A new value replaces the stored one; an empty one clears it (the environment variable applies again).
@@ -49,7 +51,7 @@ def config_secrets_restore(*, name: str, kind: str, config: Any, stored: Any) ->
     if unknown:
         raise ValidationError(
             [
-                f"Source '{name or '(new)'}' config: '{key}' shows the mask {MASK} but no value is stored; enter the "
+                f"{label} '{name or '(new)'}' config: '{key}' shows the mask {MASK} but no value is stored; enter the "
                 "credential or remove the key"
                 for key in unknown
             ]

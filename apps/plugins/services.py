@@ -41,6 +41,8 @@ ERROR_MAX_CHARS = 1000
 # A second delivery of the same source's task while the first still runs (acks_late, beat overlap) or a
 # `collect` alongside a worker does nothing; the lock expires on its own if its holder dies.
 _LOCK_SECONDS = 30 * 60
+# A source still failing after this many runs in a row alerts once more (plugin.failed with "repeat").
+FAILURES_REMINDER = 10
 
 
 @contextmanager
@@ -111,11 +113,16 @@ def _health_record(
     Source.objects.filter(pk=source.pk).update(
         next_fetch_after=source.next_fetch_after, etag=source.etag, last_modified=source.last_modified
     )
-    if was_healthy and not health.is_healthy:
+    if not health.is_healthy and (was_healthy or health.consecutive_failures == FAILURES_REMINDER):
         event_emit(
             kind=Event.Kind.PLUGIN_FAILED,
             subject=source,
-            payload={"source": source.name, "failures": health.consecutive_failures, "error": health.last_error},
+            payload={
+                "source": source.name,
+                "failures": health.consecutive_failures,
+                "error": health.last_error,
+                "repeat": not was_healthy,
+            },
         )
     elif not was_healthy and health.is_healthy:
         event_emit(kind=Event.Kind.PLUGIN_RECOVERED, subject=source, payload={"source": source.name})

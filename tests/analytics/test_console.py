@@ -128,6 +128,7 @@ def test_state_history_reads_the_day_snapshots_oldest_first(world):
 
 def test_broker_down_and_live_worker_read_clearly(staff_client, monkeypatch):
     from apps.core.tasks import heartbeat_task
+
     heartbeat_task.apply()
     # Celery reads the broker address from this variable before its settings (the suite sets it).
     monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:1/0")

@@ -22,3 +22,7 @@ def test_bootstrap_local_leaves_processed_demo_items_and_a_pipeline_schedule(set
     # The console has figures on the first page load.
     latest = analytics_latest(period="24h")
     assert latest is not None and latest["data"]["totals"]["items"] == Item.objects.count()
+    from apps.alerts.models import AlertRule
+
+    rule = AlertRule.objects.get()
+    assert [c.kind for c in rule.channels.all()] == ["console"] and "trend.state_changed" in rule.event_kinds

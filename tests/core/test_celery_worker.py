@@ -25,6 +25,14 @@ def test_celery_is_configured_for_safe_redelivery():
     assert conf.worker_prefetch_multiplier == 1
     assert conf.broker_transport_options["visibility_timeout"] > conf.task_time_limit
     assert conf.result_backend_transport_options["visibility_timeout"] > conf.task_time_limit
-    assert {q.name for q in conf.task_queues} == {"default", "collect", "pipeline", "embed", "alerts", "maintenance"}
+    assert {q.name for q in conf.task_queues} == {
+        "default",
+        "collect",
+        "pipeline",
+        "embed",
+        "alerts",
+        "digest",
+        "maintenance",
+    }
     assert conf.beat_scheduler == "django_celery_beat.schedulers:DatabaseScheduler"
     assert conf.result_backend == "django-db"

@@ -363,3 +363,21 @@ ANALYTICS_CACHE_SECONDS = typed("int", "ANALYTICS_CACHE_SECONDS", default=2 * 36
 ANALYTICS_SCHEDULE_SECONDS = typed("int", "ANALYTICS_SCHEDULE_SECONDS", default=3600)
 # Compact ISO-like dates in the admin (trendsite/formats/en/formats.py) instead of "Nov. 23, 2026, 11:37 a.m.".
 FORMAT_MODULE_PATH = ["trendsite.formats"]
+# ---------------------------------------------------------------- alerts (apps/alerts; see README "Alerts")
+# Sends per notification before it is recorded failed; retries back off exponentially from the base (±20 %).
+ALERTS_MAX_ATTEMPTS = typed("int", "ALERTS_MAX_ATTEMPTS", default=6)
+ALERTS_RETRY_BASE_SECONDS = typed("float", "ALERTS_RETRY_BASE_SECONDS", default=30.0)
+# Storm breaker: at most this many notifications per channel per 10 minutes; the rest fold into one summary.
+ALERTS_STORM_LIMIT = typed("int", "ALERTS_STORM_LIMIT", default=20)
+# A notification claimed for sending longer ago than this is taken to be lost with its worker and sent again.
+ALERTS_SENDING_LEASE_SECONDS = typed("int", "ALERTS_SENDING_LEASE_SECONDS", default=300)
+ALERTS_DISPATCH_BATCH = typed("int", "ALERTS_DISPATCH_BATCH", default=500)
+# Base of the admin links in alerts and digests.
+ALERTS_SITE_URL = env.str("ALERTS_SITE_URL", default="http://127.0.0.1:8000")
+# system_check: the pipeline counts as stuck when its last successful run is older than this.
+SYSTEM_CHECK_PIPELINE_STALE_MINUTES = typed("int", "SYSTEM_CHECK_PIPELINE_STALE_MINUTES", default=60)
+DIGEST_MAX_TRENDS = typed("int", "DIGEST_MAX_TRENDS", default=10)
+# Digests run on their own queue so a slow mail server never holds up alerts.
+CELERY_QUEUES = (*CELERY_QUEUES, "digest")
+CELERY_TASK_QUEUES = [Queue(name) for name in CELERY_QUEUES]
+CELERY_TASK_ROUTES = {"apps.alerts.tasks.digest*": {"queue": "digest"}, **CELERY_TASK_ROUTES}

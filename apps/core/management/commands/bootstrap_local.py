@@ -3,11 +3,15 @@ from django.core.management.base import BaseCommand
 
 
 class Command(BaseCommand):
-    help = "Prepare a local (embedded) run: demo superuser, schedules, offline demo sources. Safe to run again."
+    help = (
+        "Prepare a local (embedded) run: demo superuser, schedules, offline demo sources, a console alert channel. "
+        "Safe to run again."
+    )
 
     def handle(self, *args, **options):
         call_command("ensure_demo_user", stdout=self.stdout)
         call_command("seed_demo_sources", stdout=self.stdout)
+        call_command("seed_demo_alerts", stdout=self.stdout)
         call_command("sync_schedules", stdout=self.stdout)
         call_command("sync_switches", stdout=self.stdout)
         # The file demo is collected at once so the admin has items on first load; replay follows its schedule.

@@ -1,0 +1,207 @@
+"""The operators' console for alerts: channel status and actions, rules, the notifications log, digests."""
+
+from __future__ import annotations
+
+import json
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html
+
+from apps.alerts.channel_config import channel_config_masked, channel_config_restore, channel_config_validate
+from apps.alerts.models import (
+    AlertRule,
+    Channel,
+    DigestDelivery,
+    DigestSubscription,
+    Notification,
+    NotificationAttempt,
+)
+from apps.alerts.services import channel_reenable, channel_test_send, notification_resend
+from apps.alerts.transports import TransportError
+from apps.core.display import AMBER, BLUE, GREEN, GREY, RED, badge_html
+
+NOTIFICATION_COLOURS = {
+    Notification.Status.PENDING: BLUE,
+    Notification.Status.SENDING: BLUE,
+    Notification.Status.SENT: GREEN,
+    Notification.Status.FAILED: RED,
+    Notification.Status.SUPPRESSED: GREY,
+}
+
+
+def _excerpt(text: str, limit: int = 80):
+    return format_html('<span title="{}">{}</span>', text, text[:limit] + ("…" if len(text) > limit else ""))
+
+
+class ChannelForm(forms.ModelForm):
+    """Credentials in the config show as a mask; sending the mask back keeps the stored value."""
+
+    class Meta:
+        model = Channel
+        fields = ("name", "kind", "config", "enabled", "min_severity")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["config"] = channel_config_masked(kind=self.instance.kind, config=self.instance.config)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("kind") and "config" in cleaned:
+            name = cleaned.get("name", "")
+            try:
+                cleaned["config"] = channel_config_restore(
+                    name=name, kind=cleaned["kind"], config=cleaned["config"], stored=self.instance.config
+                )
+                channel_config_validate(kind=cleaned["kind"], name=name, config=cleaned["config"])
+            except ValidationError as exc:
+                self.add_error("config", exc)
+        return cleaned
+
+
+@admin.register(Channel)
+class ChannelAdmin(admin.ModelAdmin):
+    form = ChannelForm
+    list_display = ("name", "kind", "status", "min_severity", "last_sent_at", "last_error_excerpt", "rule_count")
+    list_filter = ("kind", "enabled", "min_severity")
+    search_fields = ("name",)
+    readonly_fields = ("config_masked", "last_sent_at", "last_error", "disabled_reason", "created_at", "updated_at")
+    actions = ("send_test", "reenable")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Channel]:
+        return super().get_queryset(request).annotate(rule_total=Count("rules", distinct=True))
+
+    def get_fields(self, request: HttpRequest, obj: Channel | None = None):
+        hidden = "config" if obj and not self.has_change_permission(request, obj) else "config_masked"
+        return [field for field in super().get_fields(request, obj) if field != hidden]
+
+    @admin.display(description="status", ordering="enabled")
+    def status(self, channel: Channel):
+        if not channel.enabled:
+            return badge_html(colour=RED if channel.disabled_reason else GREY, label="disabled")
+        if channel.last_error:
+            return badge_html(colour=AMBER, label="failing")
+        return badge_html(colour=GREEN, label="ok" if channel.last_sent_at else "not used yet")
+
+    @admin.display(description="last error")
+    def last_error_excerpt(self, channel: Channel):
+        return _excerpt(channel.disabled_reason or channel.last_error)
+
+    @admin.display(description="rules", ordering="rule_total")
+    def rule_count(self, channel: Channel):
+        return getattr(channel, "rule_total", None)
+
+    @admin.display(description="config")
+    def config_masked(self, channel: Channel):
+        return format_html(
+            "<pre>{}</pre>", json.dumps(channel_config_masked(kind=channel.kind, config=channel.config), indent=2)
+        )
+
+    @admin.action(description="Send a test alert now")
+    def send_test(self, request: HttpRequest, queryset: QuerySet[Channel]) -> None:
+        for channel in queryset:
+            try:
+                channel_test_send(channel=channel)
+            except TransportError as exc:
+                self.message_user(request, f"{channel.name}: test alert failed: {exc.message}", messages.ERROR)
+            else:
+                self.message_user(request, f"{channel.name}: test alert sent.", messages.SUCCESS)
+
+    @admin.action(description="Re-enable selected channels")
+    def reenable(self, request: HttpRequest, queryset: QuerySet[Channel]) -> None:
+        for channel in queryset:
+            channel_reenable(channel=channel)
+        self.message_user(request, f"Re-enabled {queryset.count()} channel(s).")
+
+
+@admin.register(AlertRule)
+class AlertRuleAdmin(admin.ModelAdmin):
+    list_display = ("name", "enabled", "severity", "event_kinds", "states", "min_score", "cooldown_minutes")
+    list_filter = ("enabled", "severity", "channels")
+    search_fields = ("name",)
+    filter_horizontal = ("channels",)
+
+
+class AttemptInline(admin.TabularInline):
+    model = NotificationAttempt
+    fields = ("number", "started_at", "duration_ms", "ok", "error")
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "event_kind", "title", "channel", "rule", "status_badge", "attempts", "error")
+    list_filter = ("status", "reason", "channel", "rule", "event_kind", "created_at")
+    list_select_related = ("channel", "rule")
+    search_fields = ("dedup_key", "subject_key", "last_error")
+    date_hierarchy = "created_at"
+    readonly_fields = [field.name for field in Notification._meta.fields]
+    inlines = (AttemptInline,)
+    actions = ("resend",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="title")
+    def title(self, notification: Notification):
+        return _excerpt(notification.message.get("title", ""), 60)
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, notification: Notification):
+        return badge_html(colour=NOTIFICATION_COLOURS.get(notification.status, GREY), label=notification.status_display)
+
+    @admin.display(description="last error")
+    def error(self, notification: Notification):
+        return _excerpt(notification.last_error)
+
+    @admin.action(description="Resend selected notifications")
+    def resend(self, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
+        for notification in queryset:
+            notification_resend(notification=notification)
+        self.message_user(request, f"Queued {queryset.count()} notification(s) to be sent again.", messages.SUCCESS)
+
+
+class DigestDeliveryInline(admin.TabularInline):
+    model = DigestDelivery
+    fields = ("period", "status", "trend_count", "error", "created_at")
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).order_by("-id")
+
+
+@admin.register(DigestSubscription)
+class DigestSubscriptionAdmin(admin.ModelAdmin):
+    list_display = ("email", "frequency", "send_hour", "time_zone", "min_score", "enabled", "last_sent_at")
+    list_filter = ("frequency", "enabled", "categories")
+    search_fields = ("email",)
+    filter_horizontal = ("categories",)
+    readonly_fields = ("last_sent_at",)
+    inlines = (DigestDeliveryInline,)
+
+
+@admin.register(DigestDelivery)
+class DigestDeliveryAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "subscription", "period", "status", "trend_count", "error")
+    list_filter = ("status", "created_at")
+    list_select_related = ("subscription",)
+    search_fields = ("subscription__email", "period")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

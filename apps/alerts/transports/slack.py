@@ -1,0 +1,109 @@
+"""Slack incoming webhook: a Block Kit message with a severity colour, paced to 1 message/s per webhook.
+
+Slack explains failures in the plain-text body (``no_service``, ``invalid_payload`` ...); ``raise_for_response``
+is the one place that turns an answer into delivered, try later, fail this message, or disable the channel.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+
+from django.core.cache import cache
+
+from apps.alerts.transports.base import (
+    AlertMessage,
+    Transport,
+    TransportError,
+    body_excerpt,
+    fetch_error_as_transport_error,
+)
+from apps.core.http import FetchError, FetchResponse, http_fetch, retry_after_parse
+
+TIMEOUT_SECONDS = 10.0
+SEVERITY_COLOURS = {"info": "#439FE0", "warning": "#DAA038", "error": "#D00000", "critical": "#7B0000"}
+# Answers meaning the webhook will never work again: the channel is disabled with the answer as the reason.
+GONE_ANSWERS = frozenset(
+    {"action_prohibited", "channel_not_found", "no_service", "channel_is_archived", "invalid_token"}
+)
+PACE_SECONDS = 1.0
+PACE_MAX_WAIT_SECONDS = 30.0
+MAX_FIELDS = 10  # Block Kit's limit per section
+
+
+def slack_payload(message: AlertMessage) -> dict:
+    """The Block Kit document posted to the webhook."""
+    details: list[dict] = []
+    if message.text:
+        details.append({"type": "section", "text": {"type": "mrkdwn", "text": message.text[:3000]}})
+    fields = [{"type": "mrkdwn", "text": f"*{name}*\n{value}"[:2000]} for name, value in message.fields[:MAX_FIELDS]]
+    if fields:
+        details.append({"type": "section", "fields": fields})
+    if message.link:
+        details.append(
+            {
+                "type": "actions",
+                "elements": [{"type": "button", "text": {"type": "plain_text", "text": "Open"}, "url": message.link}],
+            }
+        )
+    details.append(
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": f"{message.severity} · {message.event_kind}"}]}
+    )
+    return {
+        "text": f"[{message.severity.upper()}] {message.title}"[:3000],
+        "blocks": [{"type": "header", "text": {"type": "plain_text", "text": message.title[:150] or "trendsite"}}],
+        "attachments": [{"color": SEVERITY_COLOURS.get(message.severity, "#439FE0"), "blocks": details}],
+    }
+
+
+def raise_for_response(response: FetchResponse) -> None:
+    """Classify Slack's answer (see the module docstring)."""
+    status, answer = response.status_code, body_excerpt(response)
+    if status < 300:
+        return
+    detail = f"Slack answered HTTP {status} {answer}".strip()
+    if status == 429:
+        retry_after = retry_after_parse(response.headers.get("retry-after"))
+        raise TransportError(detail, retry_after=retry_after)
+    if status >= 500:
+        raise TransportError(detail)
+    if answer in GONE_ANSWERS or status in (403, 404, 410):
+        raise TransportError(detail, disable=True)
+    raise TransportError(detail, permanent=True)
+
+
+def webhook_pace(url: str) -> None:
+    """Wait until this webhook may take another message: Slack allows about one per second per webhook.
+
+    A Redis key set-if-absent with a 1 s expiry is the token, shared by every worker process."""
+    client = cache.client.get_client(write=True)
+    key = "alerts:slack-pace:" + hashlib.sha256(url.encode()).hexdigest()[:24]
+    deadline = time.monotonic() + PACE_MAX_WAIT_SECONDS
+    while not client.set(key, "1", nx=True, px=int(PACE_SECONDS * 1000)):
+        if time.monotonic() > deadline:
+            return
+        remaining = client.pttl(key)
+        time.sleep(max(remaining, 10) / 1000)
+
+
+class SlackTransport(Transport):
+    kind = "slack"
+
+    def send(self, message: AlertMessage) -> None:
+        url = self.config["webhook_url"]
+        body = json.dumps(slack_payload(message)).encode()
+        webhook_pace(url)
+        try:
+            response = http_fetch(
+                url,
+                method="POST",
+                content=body,
+                headers={"Content-Type": "application/json"},
+                timeout=TIMEOUT_SECONDS,
+                max_bytes=64 * 1024,
+                raise_for_status=False,
+            )
+        except FetchError as exc:
+            raise fetch_error_as_transport_error(exc) from None
+        raise_for_response(response)
