@@ -4,11 +4,11 @@ Protocol. The UCI dev rows are shuffled with numpy seed 0; their 40 stories are 
 (``story_folds``, seed 0: no story on both sides). On the tuning fold, every clustering setting in SEARCH is
 chosen by a coordinate search over its grid, each point one real pipeline run (items created as the UCI
 preset would, ``published_at`` spread evenly over 48 hours in shuffled order, one ``pipeline_run`` replay);
-a point scores the mean F1 of itself and its grid neighbours within ±0.05, so the choice is the middle of a
-plateau rather than a knife-edge maximum. The chosen settings then run once on the other fold, which reports
-BCubed P/R/F1 of topic against STORY and category accuracy, plus the F1 spread when each chosen threshold
-moves by ±0.05. Both ways round. Last, one run over the whole file with the settings as configured gives
-exact-duplicate detection and end-to-end items/s against bare ``model.encode`` on the same texts.
+a point scores the mean F1 of itself and its adjacent grid values (±0.05 for thresholds), so the choice
+is the middle of a plateau rather than a knife-edge maximum. The chosen settings then run once on the other
+fold, which reports BCubed P/R/F1 of topic against STORY and category accuracy, plus the F1 spread when each
+chosen threshold moves by ±0.05. Both ways round. Last, one run over the whole file with the settings as
+configured gives exact-duplicate detection and end-to-end items/s against bare ``model.encode`` on the same texts.
 
 Grid runs reuse each text's vector (the same model, memoised), so tuning costs database work, not
 re-encoding; the throughput run encodes afresh.
@@ -31,9 +31,9 @@ if not DATA.exists():
     DATA = Path("/work/shared/data/uci-news-stories-dev.csv")
 CATEGORY_CODES = {"b": "Business", "t": "Technology", "e": "Entertainment", "m": "Health"}
 START = datetime(2014, 3, 10, tzinfo=UTC)
-STEP = 0.05
-PLATEAU = 0.05  # a grid point scores the mean F1 of the points within this distance
+STEP = 0.05  # the spread: F1 when a chosen threshold moves this much either way
 SEARCH: dict[str, list[float]] = {
+    "PIPELINE_TOPIC_LEXICAL_WEIGHT": [0.0, 0.1, 0.2, 0.3, 0.4, 0.5],
     "PIPELINE_TOPIC_JOIN_THRESHOLD": [0.30, 0.35, 0.40, 0.45, 0.50, 0.55, 0.60, 0.65],
     "PIPELINE_TOPIC_MERGE_THRESHOLD": [0.40, 0.45, 0.50, 0.55, 0.60, 0.65],
     "PIPELINE_TOPIC_SMALL_MERGE_THRESHOLD": [0.30, 0.35, 0.40, 0.45, 0.50, 0.55],
@@ -130,7 +130,7 @@ def _plateau_choose(
     rows: list[dict[str, str]], start: dict[str, float], log: Callable[[str], None]
 ) -> tuple[dict[str, float], dict[tuple, float]]:
     """Coordinate search over SEARCH on ``rows``: each setting in turn takes the grid value whose
-    neighbourhood (±PLATEAU) has the best mean F1, the others held at their current choice."""
+    neighbourhood (itself and the adjacent grid values) has the best mean F1, the others held as chosen."""
     chosen = dict(start)
     scores: dict[tuple, float] = {}
 
@@ -143,7 +143,7 @@ def _plateau_choose(
 
     for setting, grid in SEARCH.items():
         raw = {v: f1_at(setting, v) for v in grid}
-        smooth = {v: np.mean([raw[w] for w in grid if abs(w - v) <= PLATEAU + 1e-9]) for v in grid}
+        smooth = {v: np.mean([raw[w] for w in grid[max(k - 1, 0) : k + 2]]) for k, v in enumerate(grid)}
         best = max(grid, key=lambda v: (smooth[v], raw[v]))
         chosen[setting] = best
         log(
@@ -157,14 +157,14 @@ def _plateau_choose(
 def _spread(rows: list[dict[str, str]], chosen: dict[str, float]) -> dict[str, tuple[float, float]]:
     """Held-out F1 at each chosen threshold ±0.05, the others as chosen."""
     spread = {}
-    for setting in SEARCH:
+    for setting in (s for s in SEARCH if s.endswith("_THRESHOLD")):
         values = [_run(rows, {**chosen, setting: round(chosen[setting] + d, 3)})["f1"] for d in (-STEP, STEP)]
         spread[setting] = (min(values), max(values))
     return spread
 
 
 def _short(setting: str) -> str:
-    return setting.removeprefix("PIPELINE_TOPIC_").removesuffix("_THRESHOLD").lower()
+    return setting.removeprefix("PIPELINE_TOPIC_").removesuffix("_THRESHOLD").removesuffix("_WEIGHT").lower()
 
 
 def main() -> None:

@@ -44,7 +44,9 @@ def categories_prototypes() -> tuple[list[Category], np.ndarray]:
         vectors = texts_embed([f"{c.name}: {c.description}" for c in missing])
         for category, vector in zip(missing, vectors, strict=True):
             category.embedding = vector
-        Category.objects.bulk_update(missing, ["embedding"])
+            # One plain UPDATE each (a handful of rows): bulk_update casts to the field's declared
+            # vector(384), which fails once `reembed` has resized the column for another model.
+            Category.objects.filter(pk=category.pk).update(embedding=vector)
     if not categories:
         return [], np.zeros((0, 0), dtype=np.float32)
     return categories, np.stack([np.asarray(c.embedding, dtype=np.float32) for c in categories])
