@@ -28,6 +28,7 @@ from apps.trends.pipeline.lifecycle import lifecycle
 from apps.trends.pipeline.neardup import dedup_near
 from apps.trends.pipeline.normalise import normalise
 from apps.trends.pipeline.rank import rank
+from apps.trends.pipeline.recluster import topics_recluster
 from apps.trends.pipeline.topics import topic_assign, topic_merge
 from apps.trends.reembed import embedding_dimensions_stored
 from apps.trends.vectors import vector_cursor
@@ -242,6 +243,9 @@ def pipeline_run(
             if "process" in steps:
                 _dimensions_check()
                 processed = _process(ctx, timer, progress, batch_size or settings.PIPELINE_BATCH_SIZE)
+                if processed:
+                    with timer.stage("recluster") as entry:
+                        entry["count"] += topics_recluster(ctx)["moved"]
             describe_ids = set(ctx.touched_topic_ids)
             rank_ids = set(describe_ids)
             if "refresh" in steps:
