@@ -15,6 +15,9 @@ class Category(models.Model):
 
     name = models.CharField(max_length=64, unique=True)
     description = models.TextField()
+    descriptions = models.JSONField(
+        default=list, blank=True, help_text="More ways to say what belongs here; the prototype is their mean"
+    )
     embedding = VectorField(dimensions=EMBEDDING_DIMENSIONS, null=True, blank=True)
 
     class Meta:
@@ -23,6 +26,10 @@ class Category(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def prototype_texts(self) -> list[str]:
+        """What the prototype is the mean embedding of: the description, then each further description."""
+        return [f"{self.name}: {self.description}", *(f"{self.name}: {d}" for d in self.descriptions)]
 
 
 class Item(models.Model):

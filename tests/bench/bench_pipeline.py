@@ -47,14 +47,17 @@ def categories_for_labels(category_model) -> None:
 
     The label ``t`` is "science and technology" (../shared/data/README.md), while the default Technology
     description leaves science to a Science category this label set does not have; so Technology takes both
-    default descriptions, as the label does. Descriptions only: nothing here is drawn from the stories.
+    default descriptions (and both lists of further descriptions), as the label does. Descriptions only:
+    nothing here is drawn from the stories.
     """
-    defaults = {c.name: c.description for c in category_model.objects.all()}
+    defaults = {c.name: c for c in category_model.objects.all()}
     category_model.objects.exclude(name__in=CATEGORY_CODES.values()).delete()
-    technology = defaults["Technology"].split(": ", 1)[1].rstrip(".")
-    science = defaults["Science"].split(": ", 1)[1]
+    technology = defaults["Technology"].description.split(": ", 1)[1].rstrip(".")
+    science = defaults["Science"].description.split(": ", 1)[1]
     category_model.objects.filter(name="Technology").update(
-        description=f"Science and technology: {technology}; {science}", embedding=None
+        description=f"Science and technology: {technology}; {science}",
+        descriptions=defaults["Technology"].descriptions + defaults["Science"].descriptions,
+        embedding=None,
     )
 
 
