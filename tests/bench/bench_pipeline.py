@@ -34,8 +34,8 @@ START = datetime(2014, 3, 10, tzinfo=UTC)
 STEP = 0.05  # the spread: F1 when a chosen threshold moves this much either way
 ROUNDS = 2  # the settings interact (the lexical weight rescales every threshold): a second pass settles them
 SEARCH: dict[str, list[float]] = {
-    "PIPELINE_TOPIC_LEXICAL_WEIGHT": [0.0, 0.1, 0.2, 0.3, 0.4, 0.5],
-    "PIPELINE_RECLUSTER_THRESHOLD": [0.20, 0.25, 0.30, 0.35, 0.40, 0.45, 0.50, 0.55],
+    "PIPELINE_TOPIC_LEXICAL_WEIGHT": [0.0, 0.05, 0.1, 0.15, 0.2, 0.3],
+    "PIPELINE_RECLUSTER_THRESHOLD": [0.10, 0.15, 0.20, 0.25, 0.30, 0.35, 0.40, 0.45],
     "PIPELINE_TOPIC_JOIN_THRESHOLD": [0.30, 0.35, 0.40, 0.45, 0.50, 0.55, 0.60, 0.65],
     "PIPELINE_TOPIC_MERGE_THRESHOLD": [0.40, 0.45, 0.50, 0.55, 0.60, 0.65],
     "PIPELINE_TOPIC_SMALL_MERGE_THRESHOLD": [0.30, 0.35, 0.40, 0.45, 0.50, 0.55],
@@ -149,7 +149,10 @@ def _plateau_choose(
     for setting, grid in [item for _ in range(ROUNDS) for item in SEARCH.items()]:
         raw = {v: f1_at(setting, v) for v in grid}
         smooth = {v: np.mean([raw[w] for w in grid[max(k - 1, 0) : k + 2]]) for k, v in enumerate(grid)}
-        best = max(grid, key=lambda v: (smooth[v], raw[v]))
+        # A threshold is chosen among interior points only: an end of the grid has one neighbour, so its
+        # plateau is half measured. The weight's grid starts at its natural end, 0 (no lexical features).
+        candidates = grid[1:-1] if setting.endswith("_THRESHOLD") else grid
+        best = max(candidates, key=lambda v: (smooth[v], raw[v]))
         chosen[setting] = best
         log(
             f"  {setting}: "

@@ -31,16 +31,20 @@ def test_rare_words_weigh_more_than_common_ones():
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("weight", "joins"), [(0.0, True), (0.5, False)])
-def test_word_overlap_keeps_look_alike_headlines_of_other_stories_apart(make_item, weight, joins):
+@pytest.mark.parametrize(("weight", "same_story_joins"), [(0.0, False), (0.5, True)])
+def test_shared_rare_words_lift_a_headline_of_the_same_story_over_the_bar(make_item, weight, same_story_joins):
     first = make_item("Apple unveils new iPhone in Cupertino", minutes=0, url="https://a.example/apple-iphone-launch")
     first.embedding = unit_vector(3)
-    with override_settings(PIPELINE_TOPIC_JOIN_THRESHOLD=0.55, PIPELINE_TOPIC_LEXICAL_WEIGHT=weight):
+    with override_settings(PIPELINE_TOPIC_JOIN_THRESHOLD=0.97, PIPELINE_TOPIC_LEXICAL_WEIGHT=weight):
         _assign([first])
-        other = make_item("Samsung sues Nokia over patents", minutes=5, url="https://b.example/samsung-nokia-suit")
-        other.embedding = unit_vector(3, noise=0.02, seed=4)  # reads alike to the encoder: cosine ≈ 0.93
-        _assign([other])
-    assert (other.topic_id == first.topic_id) is joins
+        same = make_item("Crowds queue for new iPhone", minutes=5, url="https://b.example/apple-iphone-queues")
+        same.embedding = unit_vector(3, noise=0.02, seed=4)  # cosine ≈ 0.93 to the first
+        look_alike = make_item("Samsung sues Nokia over patents", minutes=6, url="https://c.example/samsung-nokia")
+        look_alike.embedding = unit_vector(3, noise=0.02, seed=5)  # reads just as alike to the encoder
+        _assign([same])
+        _assign([look_alike])
+    assert (same.topic_id == first.topic_id) is same_story_joins
+    assert look_alike.topic_id not in {first.topic_id, same.topic_id}
     assert Topic.objects.get(pk=first.topic_id).lexical is not None
 
 

