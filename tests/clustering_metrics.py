@@ -23,3 +23,17 @@ def bcubed(predicted: Sequence[Hashable], gold: Sequence[Hashable]) -> tuple[flo
     precision = sum(n * n / cluster_size[p] for (p, _), n in pairs.items()) / len(gold)
     recall = sum(n * n / class_size[g] for (_, g), n in pairs.items()) / len(gold)
     return precision, recall, 2 * precision * recall / (precision + recall)
+
+
+def story_folds(stories: Sequence[Hashable], *, seed: int = 0) -> tuple[set, set]:
+    """Split the distinct stories into two folds of (nearly) equal count, shuffled with a fixed seed.
+
+    Split by story, never by row: a story with rows on both sides would let settings chosen on one fold
+    have seen the other. Sorted before shuffling, so the split depends on the stories only, not on row order.
+    """
+    import numpy as np
+
+    distinct = sorted(set(stories), key=str)
+    order = np.random.default_rng(seed).permutation(len(distinct))
+    half = (len(distinct) + 1) // 2
+    return {distinct[i] for i in order[:half]}, {distinct[i] for i in order[half:]}

@@ -1,6 +1,6 @@
 import pytest
 
-from tests.clustering_metrics import bcubed
+from tests.clustering_metrics import bcubed, story_folds
 
 
 def test_perfect_clustering_scores_one():
@@ -22,3 +22,29 @@ def test_singletons_have_full_precision_and_diluted_recall():
 def test_lengths_must_match():
     with pytest.raises(ValueError, match="3 predictions for 2"):
         bcubed([1, 2, 3], [1, 2])
+
+
+def test_story_folds_never_put_one_story_in_both_and_cover_all():
+    stories = [f"s{k % 7}" for k in range(50)]
+    first, second = story_folds(stories, seed=3)
+    assert first.isdisjoint(second)
+    assert first | second == set(stories)
+    assert (len(first), len(second)) == (4, 3)
+
+
+def test_story_folds_are_fixed_by_the_seed_not_by_row_order():
+    stories = [f"s{k}" for k in range(40)]
+    assert story_folds(stories, seed=0) == story_folds(list(reversed(stories)), seed=0)
+    assert story_folds(stories, seed=0) != story_folds(stories, seed=1)
+
+
+def test_the_uci_dev_file_splits_by_story():
+    from tests.trends.conftest import uci_rows
+
+    rows = uci_rows()
+    first, second = story_folds([r["STORY"] for r in rows])
+    assert first.isdisjoint(second) and len(first) == len(second) == 20
+    in_first = [r for r in rows if r["STORY"] in first]
+    in_second = [r for r in rows if r["STORY"] in second]
+    assert len(in_first) + len(in_second) == len(rows)
+    assert {r["STORY"] for r in in_first}.isdisjoint({r["STORY"] for r in in_second})

@@ -19,6 +19,8 @@ class Event(models.Model):
         PLUGIN_RECOVERED = "plugin.recovered"
         SYSTEM_UNHEALTHY = "system.unhealthy"
         SYSTEM_RECOVERED = "system.recovered"
+        TOPIC_SPLIT = "topic.split"
+        TOPIC_MERGED = "topic.merged"
 
     kind = models.CharField(max_length=64, choices=Kind.choices, db_index=True)
     subject_type = models.CharField(max_length=64, blank=True, help_text="Model label, e.g. trends.trend")

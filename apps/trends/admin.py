@@ -3,6 +3,7 @@ categories and pipeline runs. Read-mostly: the pipeline owns these rows."""
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import OuterRef
@@ -28,6 +29,8 @@ from apps.trends.models import Category, Item, PipelineRun, Topic, Trend, TrendS
 
 SPARKLINE_POINTS = 24
 ITEMS_LISTED = 50
+CATEGORY_DESCRIPTIONS_MAX = 20
+CATEGORY_DESCRIPTION_MAX_CHARS = 500
 STATE_COLOURS = {
     Trend.State.EMERGING: BLUE,
     Trend.State.VIRAL: PURPLE,
@@ -263,11 +266,53 @@ class ItemAdmin(admin.ModelAdmin):
         return item.duplicate_of_id is not None
 
 
+class CategoryForm(forms.ModelForm):
+    """Further descriptions as one line each; blank lines are dropped."""
+
+    descriptions = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6, "cols": 100}),
+        help_text=(
+            f"One description per line (at most {CATEGORY_DESCRIPTIONS_MAX}, {CATEGORY_DESCRIPTION_MAX_CHARS} "
+            "characters each): headline words of this category. The prototype is the mean of all descriptions."
+        ),
+    )
+
+    class Meta:
+        model = Category
+        fields = ("name", "description", "descriptions")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and not self.is_bound:
+            self.initial["descriptions"] = "\n".join(self.instance.descriptions)
+
+    def clean_descriptions(self) -> list[str]:
+        lines = [line.strip() for line in self.cleaned_data["descriptions"].splitlines() if line.strip()]
+        if len(lines) > CATEGORY_DESCRIPTIONS_MAX:
+            raise forms.ValidationError(f"At most {CATEGORY_DESCRIPTIONS_MAX} descriptions, got {len(lines)}.")
+        for number, line in enumerate(lines, start=1):
+            if len(line) > CATEGORY_DESCRIPTION_MAX_CHARS:
+                raise forms.ValidationError(
+                    f"Line {number} has {len(line)} characters; at most {CATEGORY_DESCRIPTION_MAX_CHARS}."
+                )
+        return lines
+
+
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
-    list_display = ("name", "description")
+    form = CategoryForm
+    list_display = ("name", "description", "description_count")
     search_fields = ("name",)
-    exclude = ("embedding",)
+
+    @admin.display(description="descriptions")
+    def description_count(self, obj: Category) -> int:
+        return 1 + len(obj.descriptions)
+
+    def save_model(self, request, obj: Category, form, change: bool) -> None:
+        if {"name", "description", "descriptions"} & set(form.changed_data):
+            obj.embedding = None  # the prototype is embedded again from the new wording on next use
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(PipelineRun)

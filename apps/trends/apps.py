@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class TrendsConfig(AppConfig):
     name = "apps.trends"
     verbose_name = "Trends"
+
+    def ready(self) -> None:
+        from apps.trends.embeddings import model_spec
+
+        model_spec()  # an unknown EMBEDDING_MODEL stops start-up with the choices, not the first pipeline run

@@ -6,7 +6,8 @@ from pgvector.django import HnswIndex, VectorField
 
 from apps.core.models import TimeStampedModel
 
-EMBEDDING_DIMENSIONS = 384
+EMBEDDING_DIMENSIONS = 384  # the default model's (apps.trends.embeddings); `reembed` resizes for another
+LEXICAL_DIMENSIONS = 2048  # hashed TF-IDF of title and URL words (apps.trends.pipeline.lexical)
 
 
 class Category(models.Model):
@@ -14,6 +15,9 @@ class Category(models.Model):
 
     name = models.CharField(max_length=64, unique=True)
     description = models.TextField()
+    descriptions = models.JSONField(
+        default=list, blank=True, help_text="More ways to say what belongs here; the prototype is their mean"
+    )
     embedding = VectorField(dimensions=EMBEDDING_DIMENSIONS, null=True, blank=True)
 
     class Meta:
@@ -22,6 +26,10 @@ class Category(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def prototype_texts(self) -> list[str]:
+        """What the prototype is the mean embedding of: the description, then each further description."""
+        return [f"{self.name}: {self.description}", *(f"{self.name}: {d}" for d in self.descriptions)]
 
 
 class Item(models.Model):
@@ -91,6 +99,9 @@ class Topic(TimeStampedModel):
     source_count = models.PositiveIntegerField(default=0)
     first_seen_at = models.DateTimeField(null=True, blank=True)
     last_item_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    lexical = VectorField(
+        dimensions=LEXICAL_DIMENSIONS, null=True, blank=True, help_text="Mean of its items' hashed TF-IDF word vectors"
+    )
     keywords = models.JSONField(default=list, blank=True)
     representative_item = models.ForeignKey(Item, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     is_active = models.BooleanField(default=True, db_index=True)

@@ -12,11 +12,12 @@ from datetime import datetime
 
 import numpy as np
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from apps.trends.embeddings import embedding_model_name, texts_embed
+from apps.trends.embeddings import dimensions, embedding_model_name, texts_embed
 from apps.trends.models import Item, PipelineRun, Trend
 from apps.trends.pipeline.context import StageContext
 from apps.trends.pipeline.dedup import dedup_exact
@@ -27,7 +28,9 @@ from apps.trends.pipeline.lifecycle import lifecycle
 from apps.trends.pipeline.neardup import dedup_near
 from apps.trends.pipeline.normalise import normalise
 from apps.trends.pipeline.rank import rank
+from apps.trends.pipeline.recluster import topics_recluster
 from apps.trends.pipeline.topics import topic_assign, topic_merge
+from apps.trends.reembed import embedding_dimensions_stored
 from apps.trends.vectors import vector_cursor
 
 logger = logging.getLogger(__name__)
@@ -114,8 +117,9 @@ def _cancel_requested(run_id: int) -> bool:
 
 
 @contextmanager
-def _advisory_lock() -> Iterator[None]:
-    """Session-level PostgreSQL advisory lock: held across the run's many transactions."""
+def pipeline_lock() -> Iterator[None]:
+    """Session-level PostgreSQL advisory lock: held across the run's many transactions (``reembed`` takes
+    it too, so no run mixes vectors of two models)."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_lock(%s)", [LOCK_KEY])
         if not cursor.fetchone()[0]:
@@ -215,6 +219,15 @@ def _topics_rank_and_describe(topic_ids: set[int], describe_ids: set[int], ctx: 
         entry["count"] += describe(describe_ids, ctx)
 
 
+def _dimensions_check() -> None:
+    stored, wanted = embedding_dimensions_stored(), dimensions()
+    if stored != wanted:
+        raise ImproperlyConfigured(
+            f"EMBEDDING_MODEL {embedding_model_name()} makes {wanted}-dimension vectors but the database holds "
+            f"{stored}: run `manage.py reembed` before the pipeline."
+        )
+
+
 def pipeline_run(
     *,
     workflow: str = "full",
@@ -248,11 +261,15 @@ def pipeline_run(
             return run
     timer = _Timer()
     try:
-        with _advisory_lock():
+        with pipeline_lock():
             steps = WORKFLOWS[workflow]
             processed = 0
             if "process" in steps:
+                _dimensions_check()
                 processed = _process(ctx, timer, progress, batch_size or settings.PIPELINE_BATCH_SIZE, run.pk)
+                if processed:
+                    with timer.stage("recluster") as entry:
+                        entry["count"] += topics_recluster(ctx)["moved"]
             describe_ids = set(ctx.touched_topic_ids)
             rank_ids = set(describe_ids)
             if "refresh" in steps:

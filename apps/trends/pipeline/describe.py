@@ -41,10 +41,14 @@ def categories_prototypes() -> tuple[list[Category], np.ndarray]:
     categories = list(Category.objects.order_by("pk"))
     missing = [c for c in categories if c.embedding is None]
     if missing:
-        vectors = texts_embed([f"{c.name}: {c.description}" for c in missing])
-        for category, vector in zip(missing, vectors, strict=True):
-            category.embedding = vector
-        Category.objects.bulk_update(missing, ["embedding"])
+        texts = [c.prototype_texts() for c in missing]
+        flat = texts_embed([t for group in texts for t in group])
+        starts = np.cumsum([0, *(len(group) for group in texts)])
+        for category, start, end in zip(missing, starts[:-1], starts[1:], strict=True):
+            vector = category.embedding = unit(flat[start:end].mean(axis=0))
+            # One plain UPDATE each (a handful of rows): bulk_update casts to the field's declared
+            # vector(384), which fails once `reembed` has resized the column for another model.
+            Category.objects.filter(pk=category.pk).update(embedding=vector)
     if not categories:
         return [], np.zeros((0, 0), dtype=np.float32)
     return categories, np.stack([np.asarray(c.embedding, dtype=np.float32) for c in categories])

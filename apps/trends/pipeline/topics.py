@@ -17,8 +17,9 @@ import numpy as np
 from django.conf import settings
 from django.db import transaction
 
-from apps.trends.models import Item, Topic, Trend
+from apps.trends.models import LEXICAL_DIMENSIONS, Item, Topic, Trend
 from apps.trends.pipeline.context import StageContext, item_time
+from apps.trends.pipeline.lexical import idf_learn, lexical_vectors
 from apps.trends.vectors import index_scan_prefer, unit, vector_cursor
 
 _CANDIDATES = 5
@@ -35,12 +36,12 @@ CROSS JOIN LATERAL (
 ) AS n
 """
 _STATES_SQL = """
-SELECT id, centroid, item_count, is_active, last_item_at FROM trends_topic
+SELECT id, centroid, item_count, is_active, last_item_at, lexical FROM trends_topic
 WHERE id = ANY(%s) AND centroid IS NOT NULL
 """
 _CENTROIDS_SAVE_SQL = """
-UPDATE trends_topic AS tp SET centroid = v.centroid, item_count = v.n
-FROM unnest(%s::bigint[], %b::vector[], %s::int[]) AS v(id, centroid, n)
+UPDATE trends_topic AS tp SET centroid = v.centroid, item_count = v.n, lexical = v.lexical
+FROM unnest(%s::bigint[], %b::vector[], %s::int[], %b::vector[]) AS v(id, centroid, n, lexical)
 WHERE tp.id = v.id
 """
 _ITEMS_MOVE_SQL = """
@@ -55,7 +56,7 @@ FROM unnest(%s::bigint[], %s::bigint[]) AS v(loser, winner) WHERE tp.id = v.lose
 # its centroid into the HNSW index): mean, size, first/last item time, and distinct sources counted over the
 # stored items plus the batch's, which are not saved yet.
 _ASSIGNED_SAVE_SQL = """
-UPDATE trends_topic AS tp SET centroid = v.centroid, item_count = v.n,
+UPDATE trends_topic AS tp SET centroid = v.centroid, item_count = v.n, lexical = v.lexical,
     first_seen_at = LEAST(tp.first_seen_at, v.first), last_item_at = GREATEST(tp.last_item_at, v.last),
     source_count = (
         SELECT count(DISTINCT x.source_id) FROM (
@@ -65,8 +66,8 @@ UPDATE trends_topic AS tp SET centroid = v.centroid, item_count = v.n,
             WHERE b.topic_id = tp.id
         ) AS x
     )
-FROM unnest(%s::bigint[], %b::vector[], %s::int[], %s::timestamptz[], %s::timestamptz[])
-    AS v(id, centroid, n, first, last)
+FROM unnest(%s::bigint[], %b::vector[], %s::int[], %s::timestamptz[], %s::timestamptz[], %b::vector[])
+    AS v(id, centroid, n, first, last, lexical)
 WHERE tp.id = v.id
 """
 # Counts and times straight from the items, for every topic in one statement.
@@ -89,15 +90,32 @@ class _TopicState:
     count: int
     is_active: bool = True
     last_item_at: datetime | None = None
+    lexical_total: np.ndarray | None = None  # sum of member lexical vectors (None: none stored yet)
     direction: np.ndarray = field(init=False)  # unit(total), kept in step by add()
+    lexical_direction: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
+        if self.lexical_total is None:
+            self.lexical_total = np.zeros(LEXICAL_DIMENSIONS, dtype=np.float32)
         self.direction = unit(self.total)
+        self.lexical_direction = unit(self.lexical_total)
 
-    def add(self, vector: np.ndarray, count: int = 1) -> None:
+    def add(self, vector: np.ndarray, lexical: np.ndarray, count: int = 1) -> None:
         self.total = self.total + vector
+        self.lexical_total = self.lexical_total + lexical
         self.count += count
         self.direction = unit(self.total)
+        self.lexical_direction = unit(self.lexical_total)
+
+
+def similarity(semantic: np.ndarray, lexical: np.ndarray, weight: float) -> np.ndarray:
+    """What the join, merge and re-clustering thresholds compare: cosine of the embeddings plus a bonus of
+    ``PIPELINE_TOPIC_LEXICAL_WEIGHT`` × cosine of the lexical vectors.
+
+    A bonus rather than a blend: headlines of one story share rare words, headlines of two stories of the
+    same kind do not, so shared words lift the first without pulling the second down, and every threshold
+    keeps its meaning when the weight changes (0 is the embeddings alone)."""
+    return semantic + weight * lexical
 
 
 def _nearest_topics(vectors: list[np.ndarray], times: list, exclude: set[int] | None = None) -> dict[int, list[int]]:
@@ -126,14 +144,22 @@ def _states_load(topic_ids: set[int]) -> dict[int, _TopicState]:
     with vector_cursor() as cursor:
         cursor.execute(_STATES_SQL, [list(topic_ids)], binary=True)
         rows = cursor.fetchall()
-    return {pk: _TopicState(pk, centroid * count, count, active, last) for pk, centroid, count, active, last in rows}
+    return {
+        pk: _TopicState(pk, centroid * count, count, active, last, None if lexical is None else lexical * count)
+        for pk, centroid, count, active, last, lexical in rows
+    }
 
 
 def _centroids_save(states: list[_TopicState]) -> None:
     """Store each topic's mean embedding and size (one statement, vectors in binary)."""
     if not states:
         return
-    params = [[s.pk for s in states], [s.total / max(s.count, 1) for s in states], [s.count for s in states]]
+    params = [
+        [s.pk for s in states],
+        [s.total / max(s.count, 1) for s in states],
+        [s.count for s in states],
+        [s.lexical_total / max(s.count, 1) for s in states],
+    ]
     with vector_cursor() as cursor:
         cursor.execute(_CENTROIDS_SAVE_SQL, params)
 
@@ -153,6 +179,7 @@ def _assigned_save(states: list[_TopicState], assigned: list[tuple[Item, _TopicS
         [s.count for s in states],
         [min(times[s.pk]) for s in states],
         [max(times[s.pk]) for s in states],
+        [s.lexical_total / max(s.count, 1) for s in states],
     ]
     with vector_cursor() as cursor:
         cursor.execute(_ASSIGNED_SAVE_SQL, params)
@@ -171,10 +198,13 @@ def _topics_insert(states: list[_TopicState], items: list[Item]) -> None:
 
 def topic_assign(items: list[Item], ctx: StageContext) -> int:
     """Give every item with an embedding a topic; duplicates follow their original. Returns new topics."""
-    threshold = settings.PIPELINE_TOPIC_JOIN_THRESHOLD
+    threshold, weight = settings.PIPELINE_TOPIC_JOIN_THRESHOLD, settings.PIPELINE_TOPIC_LEXICAL_WEIGHT
     embedded = [i for i in items if i.embedding is not None]
     for item in embedded:
         item.embedding = np.asarray(item.embedding, dtype=np.float32)
+    if ctx.idf is None:
+        ctx.idf = idf_learn()
+    lexicals = lexical_vectors(embedded, ctx.idf)
     fresh = [i for i in embedded if i.duplicate_of is None]
     nearest = _nearest_topics([i.embedding for i in fresh], [item_time(i) for i in fresh])
     fresh_index = {id(item): idx for idx, item in enumerate(fresh)}
@@ -186,7 +216,7 @@ def topic_assign(items: list[Item], ctx: StageContext) -> int:
     founded: list[_TopicState] = []
     founders: list[Item] = []
     assigned: list[tuple[Item, _TopicState]] = []
-    for item in embedded:
+    for item, lexical in zip(embedded, lexicals, strict=True):
         vector = item.embedding
         original = item.duplicate_of
         target: _TopicState | None = None
@@ -205,7 +235,11 @@ def topic_assign(items: list[Item], ctx: StageContext) -> int:
                 }.values()
             )
             if candidates:
-                sims = np.stack([s.direction for s in candidates]) @ vector
+                sims = similarity(
+                    np.stack([s.direction for s in candidates]) @ vector,
+                    np.stack([s.lexical_direction for s in candidates]) @ lexical,
+                    weight,
+                )
                 best = int(np.argmax(sims))
                 if sims[best] >= threshold:
                     target = candidates[best]
@@ -213,7 +247,7 @@ def topic_assign(items: list[Item], ctx: StageContext) -> int:
             target = _TopicState(None, np.zeros_like(vector), 0)
             founded.append(target)
             founders.append(item)
-        target.add(vector)
+        target.add(vector, lexical)
         local[id(target)] = target
         in_batch[id(item)] = target
         assigned.append((item, target))
@@ -278,15 +312,18 @@ def topic_merge(topic_ids: set[int], ctx: StageContext) -> int:
     states |= _states_load({tid for ids in nearest.values() for tid in ids} - set(states))
     states = {tid: s for tid, s in states.items() if s.is_active and s.count > 0}
     merge_bar, small_bar = settings.PIPELINE_TOPIC_MERGE_THRESHOLD, settings.PIPELINE_TOPIC_SMALL_MERGE_THRESHOLD
-    small = settings.PIPELINE_TOPIC_SMALL_SIZE
+    small, weight = settings.PIPELINE_TOPIC_SMALL_SIZE, settings.PIPELINE_TOPIC_LEXICAL_WEIGHT
     merges: list[tuple[_TopicState, _TopicState]] = []
     changed: set[int] = set()
     ids = list(states)
     position = {tid: k for k, tid in enumerate(ids)}
     units = np.stack([states[t].direction for t in ids]) if ids else np.zeros((0, 0), dtype=np.float32)
+    words = np.stack([states[t].lexical_direction for t in ids]) if ids else np.zeros((0, 0), dtype=np.float32)
     is_small = np.array([states[t].count <= small for t in ids], dtype=bool)
     # A small topic needs only the lower bar: shift its similarities so one comparison serves both.
-    adjusted = units @ units.T + np.where(is_small[:, None] | is_small[None, :], merge_bar - small_bar, 0.0)
+    shift = merge_bar - small_bar
+    adjusted = similarity(units @ units.T, words @ words.T, weight)
+    adjusted += np.where(is_small[:, None] | is_small[None, :], shift, 0.0)
     np.fill_diagonal(adjusted, -np.inf)
     alive = np.ones(len(ids), dtype=bool)
     while len(states) > 1:
@@ -296,7 +333,7 @@ def topic_merge(topic_ids: set[int], ctx: StageContext) -> int:
         winner, loser = (states[ids[a]], states[ids[b]])
         if loser.count > winner.count or (loser.count == winner.count and loser.pk < winner.pk):
             winner, loser = loser, winner
-        winner.add(loser.total, loser.count)
+        winner.add(loser.total, loser.lexical_total, loser.count)
         merges.append((winner, loser))
         del states[loser.pk]
         changed.discard(loser.pk)
@@ -306,8 +343,9 @@ def topic_merge(topic_ids: set[int], ctx: StageContext) -> int:
         w, lo = position[winner.pk], position[loser.pk]
         alive[lo] = False
         is_small[w] = winner.count <= small
-        units[w] = winner.direction
-        row = units @ winner.direction + np.where(is_small | is_small[w], merge_bar - small_bar, 0.0)
+        units[w], words[w] = winner.direction, winner.lexical_direction
+        row = similarity(units @ winner.direction, words @ winner.lexical_direction, weight)
+        row += np.where(is_small | is_small[w], shift, 0.0)
         row[~alive] = -np.inf
         adjusted[w, :], adjusted[:, w] = row, row
         adjusted[lo, :], adjusted[:, lo] = -np.inf, -np.inf

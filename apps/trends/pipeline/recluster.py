@@ -1,0 +1,169 @@
+"""Stage 6b: re-cluster the recent window, keeping topic ids.
+
+Online assignment sees one item at a time: once a story has been chained to another (a headline between
+the two joined one and pulled the centroid towards the other), nothing pulls them apart, and parts of one
+story that were founded apart meet only if their means converge. After a run's items are placed, the
+window's original items (``PIPELINE_TOPIC_ACTIVE_HOURS``, at most ``PIPELINE_RECLUSTER_MAX_ITEMS``, newest
+first) are clustered again with average linkage over the same blended similarity the online stage uses,
+cut at ``PIPELINE_RECLUSTER_THRESHOLD``.
+
+New clusters take existing topic ids by overlap (largest shared item count first, each id once), so an
+unchanged story keeps its id, trend, snapshots and lifecycle; a cluster that overlaps no free topic founds
+one. A topic left without items is merged into the one that took most of them (its trend moves or goes, as
+in the online merge). A split (a topic's items now in two topics, at least ``_EVENT_MIN_ITEMS`` on the
+other side) and a merge each write an Event. Duplicates follow their originals.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+from types import SimpleNamespace
+
+import numpy as np
+from django.conf import settings
+from django.db import transaction
+from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.spatial.distance import squareform
+
+from apps.core.models import Event
+from apps.core.services import event_emit
+from apps.trends.models import Item, Topic
+from apps.trends.pipeline.context import StageContext
+from apps.trends.pipeline.lexical import idf_learn, lexical_vectors
+from apps.trends.pipeline.topics import _merges_write, similarity, topic_stats_refresh
+from apps.trends.vectors import vector_cursor
+
+_EVENT_MIN_ITEMS = 2  # moving a single stray headline is a correction, not a split worth telling
+
+_WINDOW_SQL = """
+SELECT i.id, i.topic_id, i.title, i.url, i.embedding
+FROM trends_item AS i JOIN trends_topic AS tp ON tp.id = i.topic_id
+WHERE i.duplicate_of_id IS NULL AND i.embedding IS NOT NULL AND tp.is_active
+    AND coalesce(i.published_at, i.collected_at) > %s AND coalesce(i.published_at, i.collected_at) <= %s
+ORDER BY coalesce(i.published_at, i.collected_at) DESC, i.id DESC
+LIMIT %s
+"""
+_MOVE_SQL = """
+UPDATE trends_item AS i SET topic_id = v.topic_id FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, topic_id)
+WHERE i.id = v.id
+"""
+_DUPLICATES_FOLLOW_SQL = """
+UPDATE trends_item AS d SET topic_id = o.topic_id FROM trends_item AS o
+WHERE d.duplicate_of_id = o.id AND o.id = ANY(%s) AND d.topic_id IS DISTINCT FROM o.topic_id
+"""
+_MEMBERS_SQL = (
+    "SELECT topic_id, title, url, embedding FROM trends_item WHERE topic_id = ANY(%s) AND embedding IS NOT NULL"
+)
+_CENTRES_SAVE_SQL = """
+UPDATE trends_topic AS tp SET centroid = v.centroid, lexical = v.lexical
+FROM unnest(%s::bigint[], %b::vector[], %b::vector[]) AS v(id, centroid, lexical) WHERE tp.id = v.id
+"""
+
+
+def _clusters(vectors: np.ndarray, lexicals: np.ndarray) -> np.ndarray:
+    """Average-linkage cluster labels over the blended similarity, cut at the re-clustering threshold."""
+    if len(vectors) < 2:
+        return np.ones(len(vectors), dtype=int)
+    blended = similarity(vectors @ vectors.T, lexicals @ lexicals.T, settings.PIPELINE_TOPIC_LEXICAL_WEIGHT)
+    distances = np.clip(1.0 - blended, 0.0, None).astype(np.float64)
+    np.fill_diagonal(distances, 0.0)
+    tree = linkage(squareform(distances, checks=False), method="average")
+    return fcluster(tree, t=1.0 - settings.PIPELINE_RECLUSTER_THRESHOLD, criterion="distance")
+
+
+def _ids_map(labels: np.ndarray, old: list[int]) -> dict[int, int | None]:
+    """Each cluster label -> the existing topic it shares most items with (each topic once), else None."""
+    overlap = Counter(zip(labels.tolist(), old, strict=True))
+    mapping: dict[int, int | None] = {}
+    taken: set[int] = set()
+    for (label, topic_id), _ in sorted(overlap.items(), key=lambda kv: (-kv[1], kv[0][1], kv[0][0])):
+        if label not in mapping and topic_id not in taken:
+            mapping[label] = topic_id
+            taken.add(topic_id)
+    for label in set(labels.tolist()) - set(mapping):
+        mapping[label] = None
+    return mapping
+
+
+def _centres_save(topic_ids: set[int], ctx: StageContext) -> None:
+    """Mean embedding and mean lexical vector of each topic, from all its items."""
+    with vector_cursor() as cursor:
+        cursor.execute(_MEMBERS_SQL, [list(topic_ids)], binary=True)
+        rows = cursor.fetchall()
+    if not rows:
+        return
+    lexicals = lexical_vectors([Item(title=t, url=u) for _, t, u, _ in rows], ctx.idf)
+    sums: dict[int, list] = {}
+    for (topic_id, _, _, vector), lexical in zip(rows, lexicals, strict=True):
+        entry = sums.setdefault(topic_id, [0.0, 0.0, 0])
+        entry[0], entry[1], entry[2] = entry[0] + vector, entry[1] + lexical, entry[2] + 1
+    ids = list(sums)
+    params = [ids, [sums[t][0] / sums[t][2] for t in ids], [sums[t][1] / sums[t][2] for t in ids]]
+    with vector_cursor() as cursor:
+        cursor.execute(_CENTRES_SAVE_SQL, params)
+
+
+@transaction.atomic
+def topics_recluster(ctx: StageContext) -> dict[str, int]:
+    """Re-cluster the window's items onto stable topic ids; returns counts of moved items, splits, merges."""
+    result = {"moved": 0, "splits": 0, "merges": 0}
+    if settings.PIPELINE_RECLUSTER_THRESHOLD <= 0:
+        return result
+    since = ctx.as_of - timedelta(hours=settings.PIPELINE_TOPIC_ACTIVE_HOURS)
+    with vector_cursor() as cursor:
+        cursor.execute(_WINDOW_SQL, [since, ctx.as_of, settings.PIPELINE_RECLUSTER_MAX_ITEMS], binary=True)
+        rows = cursor.fetchall()
+    if len(rows) < 2:
+        return result
+    if ctx.idf is None:
+        ctx.idf = idf_learn()
+    pks = [r[0] for r in rows]
+    old = [r[1] for r in rows]
+    labels = _clusters(
+        np.stack([r[4] for r in rows]), lexical_vectors([Item(title=r[2], url=r[3]) for r in rows], ctx.idf)
+    )
+    mapping = _ids_map(labels, old)
+    unmapped = sorted({label for label, topic_id in mapping.items() if topic_id is None})
+    if unmapped:
+        created = Topic.objects.bulk_create([Topic(item_count=0) for _ in unmapped])
+        mapping.update({label: topic.pk for label, topic in zip(unmapped, created, strict=True)})
+    new = [mapping[label] for label in labels.tolist()]
+    moved = [(pk, n, o) for pk, n, o in zip(pks, new, old, strict=True) if n != o]
+    if not moved:
+        return result
+    with vector_cursor() as cursor:
+        cursor.execute(_MOVE_SQL, [[pk for pk, _, _ in moved], [n for _, n, _ in moved]])
+        cursor.execute(_DUPLICATES_FOLLOW_SQL, [[pk for pk, _, _ in moved]])
+    flows = Counter((o, n) for _, n, o in moved)  # (from topic, to topic) -> items
+    affected = {o for o, _ in flows} | {n for _, n in flows}
+    remaining = set(Item.objects.filter(topic_id__in={o for o, _ in flows}).values_list("topic_id", flat=True))
+    merges = []
+    for source in sorted({o for o, _ in flows} - remaining):
+        winner = max((n for o, n in flows if o == source), key=lambda n: (flows[(source, n)], -n))
+        merges.append((SimpleNamespace(pk=winner), SimpleNamespace(pk=source)))
+        event_emit(
+            kind=Event.Kind.TOPIC_MERGED,
+            subject=Topic(pk=winner),
+            payload={"topic_id": winner, "merged_topic_id": source, "items": flows[(source, winner)]},
+        )
+    _merges_write(merges)
+    for source in sorted(remaining):
+        parts = {n: k for (o, n), k in flows.items() if o == source and k >= _EVENT_MIN_ITEMS}
+        if parts:
+            result["splits"] += 1
+            event_emit(
+                kind=Event.Kind.TOPIC_SPLIT,
+                subject=Topic(pk=source),
+                payload={"topic_id": source, "into": {str(n): k for n, k in sorted(parts.items())}},
+            )
+    live = affected - {loser.pk for _, loser in merges}
+    _centres_save(live, ctx)
+    topic_stats_refresh(live)
+    ctx.touched_topic_ids -= {loser.pk for _, loser in merges}
+    ctx.touched_topic_ids |= live
+    result["moved"], result["merges"] = len(moved), len(merges)
+    ctx.counts["recluster_moved"] += result["moved"]
+    ctx.counts["topics_split"] += result["splits"]
+    ctx.counts["topics_merged"] += result["merges"]
+    return result
