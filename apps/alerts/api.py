@@ -5,11 +5,12 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django_filters import rest_framework as filters
 from rest_framework import viewsets
-from rest_framework.permissions import IsAdminUser
 from rest_framework.routers import BaseRouter
 
 from apps.alerts.models import AlertRule, Channel, Notification
 from apps.alerts.serializers import AlertRuleSerializer, ChannelSerializer, NotificationSerializer
+from apps.core.rest.filters import UtcDateTimeFilter
+from apps.core.rest.permissions import IsStaff
 
 
 class NotificationFilter(filters.FilterSet):
@@ -18,8 +19,8 @@ class NotificationFilter(filters.FilterSet):
     channel = filters.CharFilter(field_name="channel__name", help_text="Channel name")
     rule = filters.NumberFilter(field_name="rule_id", help_text="Rule id")
     event_kind = filters.CharFilter()
-    since = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    until = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    since = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    until = UtcDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = Notification
@@ -28,7 +29,7 @@ class NotificationFilter(filters.FilterSet):
 
 class ChannelViewSet(viewsets.ModelViewSet):
     serializer_class = ChannelSerializer
-    permission_classes = [IsAdminUser]
+    permission_classes = [IsStaff]
     queryset = Channel.objects.order_by("name")
     lookup_field = "name"
     lookup_value_regex = "[-a-zA-Z0-9_]+"
@@ -36,13 +37,13 @@ class ChannelViewSet(viewsets.ModelViewSet):
 
 class AlertRuleViewSet(viewsets.ModelViewSet):
     serializer_class = AlertRuleSerializer
-    permission_classes = [IsAdminUser]
+    permission_classes = [IsStaff]
     queryset = AlertRule.objects.prefetch_related("channels").order_by("name")
 
 
 class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = NotificationSerializer
-    permission_classes = [IsAdminUser]
+    permission_classes = [IsStaff]
     filterset_class = NotificationFilter
     filter_backends = [filters.DjangoFilterBackend]
 

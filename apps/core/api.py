@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from waffle.models import Switch
 
 from apps.core.cache_clear import cache_clear
+from apps.core.rest.filters import UtcDateTimeFilter
 from apps.core.rest.permissions import IsStaff
 from apps.core.switches import switch_set
 from apps.core.task_results import REVOCABLE_STATES, TaskResultError, task_result_retry, task_result_revoke
@@ -76,8 +77,8 @@ class TaskResultFilter(filters.FilterSet):
         field_name="status", choices=[(s, s) for s in sorted(states.ALL_STATES)], help_text="Celery state(s)"
     )
     task_name = filters.CharFilter(field_name="task_name", help_text="Registered task name, exact")
-    since = filters.IsoDateTimeFilter(field_name="date_done", lookup_expr="gte", help_text="Done at or after")
-    until = filters.IsoDateTimeFilter(field_name="date_done", lookup_expr="lte", help_text="Done at or before")
+    since = UtcDateTimeFilter(field_name="date_done", lookup_expr="gte", help_text="Done at or after")
+    until = UtcDateTimeFilter(field_name="date_done", lookup_expr="lte", help_text="Done at or before")
 
     class Meta:
         model = TaskResult

@@ -301,10 +301,6 @@ class CollectionRunAdmin(RunColumnsMixin, admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="error")
-    def error_excerpt(self, run: CollectionRun):
-        return run.error[:80]
-
     def get_fields(self, request: HttpRequest, obj: CollectionRun | None = None):
         # The detail page shows the whole error, the per-feed details and the skip reasons readably.
         hidden = ("id", "skip_reasons", "details")

@@ -35,7 +35,7 @@ def test_lengths_count_every_priority_and_the_oldest_task_is_first_sent(empty_qu
     app.send_task("trendsite.ping", queue="default")
     state = queues_inspect()
     lengths = {queue.name: queue.length for queue in state.queues}
-    assert lengths == {"default": 1, "collect": 0, "pipeline": 0, "embed": 0, "alerts": 0, "maintenance": 3}
+    assert lengths == {name: 0 for name in settings.CELERY_QUEUES} | {"default": 1, "maintenance": 3}
     maintenance = next(queue for queue in state.queues if queue.name == "maintenance")
     assert maintenance.oldest.task_id == first.id
     assert maintenance.oldest.name == "apps.core.tasks.heartbeat_task"
@@ -49,7 +49,7 @@ def test_command_prints_lengths_and_oldest(empty_queues):
     call_command("queues", stdout=out)
     text = out.getvalue()
     assert f"oldest: trendsite.ping {sent.id} (waiting 0\xa0minutes, eta " in text
-    assert "Done! 1 tasks waiting in 6 queues." in text
+    assert f"Done! 1 tasks waiting in {len(settings.CELERY_QUEUES)} queues." in text
 
 
 def test_broker_down_is_a_clear_state_and_command_error():

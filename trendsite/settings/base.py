@@ -310,6 +310,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "PipelineRunStatusEnum": "apps.trends.models.PipelineRun.Status",
         "CollectionRunStatusEnum": "apps.plugins.models.CollectionRun.Status",
+        "SeverityEnum": "apps.alerts.models.Severity",
     },
 }
 # ---- sources hardening (issue 8): feed fan-out and the poll interval floor
