@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class CoreConfig(AppConfig):
     name = "apps.core"
     verbose_name = "Core"
+
+    def ready(self) -> None:
+        # Every process (web included) registers the task modules at start, not only workers: the periodic
+        # task form lists the registered tasks, and a web process that never imported one showed none.
+        from trendsite.celery import app
+
+        app.autodiscover_tasks(force=True)
