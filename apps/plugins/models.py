@@ -1,7 +1,19 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django_celery_beat.models import PeriodicTask
 
 from apps.core.models import TimeStampedModel
+
+
+def poll_interval_validate(value: int) -> None:
+    """No source polls more often than TRENDSITE_POLL_INTERVAL_MIN seconds (60 unless set)."""
+    floor = settings.TRENDSITE_POLL_INTERVAL_MIN
+    if value is not None and value < floor:
+        raise ValidationError(
+            f"Poll interval must be at least {floor} seconds (TRENDSITE_POLL_INTERVAL_MIN), got {value}",
+            code="min_value",
+        )
 
 
 class Source(TimeStampedModel):
@@ -20,7 +32,11 @@ class Source(TimeStampedModel):
     kind = models.CharField(max_length=32, choices=Kind.choices)
     config = models.JSONField(default=dict, blank=True)
     enabled = models.BooleanField(default=True)
-    poll_interval = models.PositiveIntegerField(default=900, help_text="Seconds between scheduled collections")
+    poll_interval = models.PositiveIntegerField(
+        default=900,
+        validators=[poll_interval_validate],
+        help_text="Seconds between scheduled collections (at least TRENDSITE_POLL_INTERVAL_MIN, 60 by default)",
+    )
     periodic_task = models.OneToOneField(
         PeriodicTask, null=True, blank=True, on_delete=models.SET_NULL, related_name="source"
     )

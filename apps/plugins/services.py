@@ -18,7 +18,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django_celery_beat.models import IntervalSchedule, PeriodicTask
+from django_celery_beat.models import IntervalSchedule, PeriodicTask, PeriodicTasks
 from redis.exceptions import RedisError
 
 from apps.core.http import FetchError
@@ -310,11 +310,31 @@ def source_health_reset(*, source: Source) -> PluginHealth:
     return health
 
 
+@transaction.atomic
 def source_enabled_set(*, source: Source, enabled: bool) -> Source:
-    """Enable or disable a source; its periodic task follows."""
+    """Enable or disable a source; its periodic task follows at once.
+
+    Only the ``enabled`` columns are written, by UPDATE: a full save from a copy read before beat's own save
+    of the same task row (``last_run_at``, run count) could write back what either side just changed. Beat
+    is told the schedule changed; should its stale save re-enable the row anyway, the next scheduled task
+    finds the source disabled and switches the row off again (``tasks.source_collect``).
+    """
     source.enabled = enabled
-    source.save(update_fields=["enabled", "updated_at"])
+    Source.objects.filter(pk=source.pk).update(enabled=enabled, updated_at=timezone.now())
+    if source.periodic_task_id:
+        periodic_task_enabled_set(task_id=source.periodic_task_id, enabled=enabled)
+    else:
+        source_schedule_sync(source=source)
     return source
+
+
+def periodic_task_enabled_set(*, task_id: int, enabled: bool) -> None:
+    """Switch one periodic task on or off in a way beat notices at its next tick."""
+    changes: dict[str, Any] = {"enabled": enabled}
+    if not enabled:
+        changes["last_run_at"] = None  # as PeriodicTask.save does for a disabled task
+    PeriodicTask.objects.filter(pk=task_id).update(**changes)
+    PeriodicTasks.update_changed()
 
 
 def _task_name(source_name: str) -> str:
@@ -359,9 +379,9 @@ def source_schedule_sync(*, source: Source, previous_name: str | None = None, re
         fields += _task_rename(task=task, previous_name=previous_name, name=source.name)
     task.task = COLLECT_TASK
     if reschedule or fields is None:
-        interval, _ = IntervalSchedule.objects.get_or_create(
-            every=source.poll_interval, period=IntervalSchedule.SECONDS
-        )
+        # The floor holds here too, for sources saved without validation (the ORM, fixtures, older rows).
+        every = max(source.poll_interval, settings.TRENDSITE_POLL_INTERVAL_MIN)
+        interval, _ = IntervalSchedule.objects.get_or_create(every=every, period=IntervalSchedule.SECONDS)
         task.interval, task.crontab, task.solar, task.clocked = interval, None, None, None
         if fields is not None:
             fields += ["interval", "crontab", "solar", "clocked"]

@@ -6,8 +6,8 @@ from celery import shared_task
 
 from apps.core.outage import broker_require
 from apps.plugins.models import Source
+from apps.plugins.services import periodic_task_enabled_set, source_collect_lock
 from apps.plugins.services import source_collect as source_collect_service
-from apps.plugins.services import source_collect_lock
 
 
 @shared_task(name="apps.plugins.tasks.source_collect", ignore_result=False)
@@ -17,6 +17,8 @@ def source_collect(source_id: int, trigger: str = "schedule", force: bool = Fals
     if source is None:
         return f"source {source_id} no longer exists"
     if trigger == "schedule" and not source.enabled:
+        if source.periodic_task_id:  # beat still sends it: its row was re-enabled by a stale save; switch off
+            periodic_task_enabled_set(task_id=source.periodic_task_id, enabled=False)
         return f"{source.name}: disabled"
     with source_collect_lock(source_id=source.pk) as acquired:
         if not acquired:

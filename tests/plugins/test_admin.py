@@ -1,6 +1,7 @@
 """The sources console: list with health, filters, config validation, actions."""
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -43,7 +44,26 @@ def test_change_page_lists_recent_runs(admin_client, serve):
     source = SourceFactory(config={"urls": [serve("/feed", "rss2_bbc.xml")]})
     source_collect(source=source)
     page = admin_client.get(reverse("admin:plugins_source_change", args=[source.pk])).content.decode()
-    assert "Runs of the last 3 days" in page and "success" in page
+    assert "Last 20 runs" in page and "success" in page
+
+
+def test_change_page_lists_the_last_20_runs_and_links_to_all(admin_client):
+    source = SourceFactory()
+    other = SourceFactory()
+    start = timezone.now() - timedelta(days=30)
+    CollectionRun.objects.bulk_create(
+        CollectionRun(source=s, started_at=start + timedelta(minutes=k), status="success", error=f"run-{k:03d}-mark")
+        for k in range(60)
+        for s in (source, other)
+    )
+    page = admin_client.get(reverse("admin:plugins_source_change", args=[source.pk])).content.decode()
+    shown = sorted(set(re.findall(r"run-(\d{3})-mark", page)))
+    assert shown == [f"{k:03d}" for k in range(40, 60)]
+    assert "All 60 runs" in page
+    link = reverse("admin:plugins_collectionrun_changelist") + f"?source__id__exact={source.pk}"
+    assert link in page.replace("&amp;", "&")
+    runs = admin_client.get(link)
+    assert runs.status_code == 200 and "60 collection runs" in runs.content.decode()
 
 
 def test_config_is_validated_with_the_same_rules(admin_client):

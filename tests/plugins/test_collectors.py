@@ -13,6 +13,7 @@ from tests.plugins.factories import SourceFactory
 
 pytestmark = pytest.mark.django_db
 UCI_DEV = Path("/work/shared/data/uci-news-stories-dev.csv")
+REPLAY_ROWS = 25  # rows of apps/plugins/demo/news-replay.csv
 
 
 def _base(httpserver) -> str:
@@ -247,12 +248,12 @@ def test_replay_releases_items_over_time_with_current_timestamps():
 
     first = source_collect(source=source)
 
-    assert 0 < first.new_count < 36
+    assert 0 < first.new_count < REPLAY_ROWS
     newest = Item.objects.filter(source=source).order_by("-published_at").first()
     assert timezone.now() - timedelta(minutes=1) < newest.published_at <= timezone.now()
     source.config["started_at"] = (timezone.now() - timedelta(minutes=11)).isoformat()
     source.save()
-    assert source_collect(source=source).new_count == 36 - first.new_count
+    assert source_collect(source=source).new_count == REPLAY_ROWS - first.new_count
     assert CollectionRun.objects.filter(source=source, status="success").count() == 2
 
 

@@ -55,6 +55,7 @@ def test_a_2000_feed_source_collects_every_feed_but_the_broken_one_in_bounded_ti
     run = source_collect(source=source)
     elapsed = time.monotonic() - started
 
+    print(f"2,000 feeds collected in {elapsed:.1f} s")
     assert elapsed < 90
     assert run.status == CollectionRun.Status.SUCCESS
     assert (run.fetched_count, run.new_count) == (FEEDS - 1, FEEDS - 1)
