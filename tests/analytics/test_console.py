@@ -59,7 +59,7 @@ def test_console_is_for_staff_only(client, db):
 
 
 def test_console_shows_health_charts_and_keeps_the_model_list(staff_client, busy, django_assert_max_num_queries):
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(12):
         response = staff_client.get("/admin/")
     assert response.status_code == 200
     body = response.content.decode()
@@ -86,7 +86,7 @@ def test_query_count_does_not_grow_with_rows(staff_client, busy, django_assert_m
     for index in range(30):
         source = type(busy.hn).objects.create(name=f"more-{index}", kind="rss", config={"urls": ["http://x/"]})
         CollectionRun.objects.create(source=source, started_at=timezone.now(), status="success", new_count=1)
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(12):
         assert staff_client.get("/admin/").status_code == 200
 
 
@@ -128,6 +128,7 @@ def test_state_history_reads_the_day_snapshots_oldest_first(world):
 
 def test_broker_down_and_live_worker_read_clearly(staff_client, monkeypatch):
     from apps.core.tasks import heartbeat_task
+
     heartbeat_task.apply()
     # Celery reads the broker address from this variable before its settings (the suite sets it).
     monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:1/0")
