@@ -142,3 +142,13 @@ def test_console_answers_when_the_cache_is_down(world, admin_client, settings):
     settings.SESSION_ENGINE = "django.contrib.sessions.backends.db"
     response = admin_client.get("/admin/")
     assert response.status_code == 200 and "worker down" in response.content.decode()
+
+
+def test_openapi_schema_describes_the_analytics_endpoints(db):
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator(patterns=urlpatterns).get_schema(request=None, public=True)
+    latest = schema["paths"]["/api/v1/analytics/latest/"]["get"]
+    assert [p["name"] for p in latest["parameters"]] == ["period"]
+    history = schema["paths"]["/api/v1/analytics/history/"]["get"]
+    assert {p["name"] for p in history["parameters"]} == {"period", "limit"}
