@@ -119,3 +119,36 @@ def test_api_bad_parameters_are_clear_400s(db, client, query):
     response = client.get(f"/api/v1/analytics/history/?{query}")
     assert response.status_code == 400
     assert "must be" in response.content.decode()
+
+
+DEAD_CACHE = {
+    "default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": "redis://127.0.0.1:1/0",
+        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
+    }
+}
+
+
+def test_latest_reads_the_database_when_the_cache_is_down(world, settings):
+    snapshot = analytics_snapshot_create(period="24h", now=NOW)
+    settings.CACHES = DEAD_CACHE
+    assert analytics_latest(period="24h")["id"] == snapshot.pk
+
+
+def test_console_answers_when_the_cache_is_down(world, admin_client, settings):
+    analytics_snapshot_create(period="24h", now=NOW)
+    settings.CACHES = DEAD_CACHE
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.db"
+    response = admin_client.get("/admin/")
+    assert response.status_code == 200 and "worker down" in response.content.decode()
+
+
+def test_openapi_schema_describes_the_analytics_endpoints(db):
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator(patterns=urlpatterns).get_schema(request=None, public=True)
+    latest = schema["paths"]["/api/v1/analytics/latest/"]["get"]
+    assert [p["name"] for p in latest["parameters"]] == ["period"]
+    history = schema["paths"]["/api/v1/analytics/history/"]["get"]
+    assert {p["name"] for p in history["parameters"]} == {"period", "limit"}

@@ -59,7 +59,7 @@ def test_console_is_for_staff_only(client, db):
 
 
 def test_console_shows_health_charts_and_keeps_the_model_list(staff_client, busy, django_assert_max_num_queries):
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(12):
         response = staff_client.get("/admin/")
     assert response.status_code == 200
     body = response.content.decode()
@@ -86,7 +86,7 @@ def test_query_count_does_not_grow_with_rows(staff_client, busy, django_assert_m
     for index in range(30):
         source = type(busy.hn).objects.create(name=f"more-{index}", kind="rss", config={"urls": ["http://x/"]})
         CollectionRun.objects.create(source=source, started_at=timezone.now(), status="success", new_count=1)
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(12):
         assert staff_client.get("/admin/").status_code == 200
 
 

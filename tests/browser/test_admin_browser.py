@@ -123,6 +123,8 @@ def test_operator_walks_the_console_and_admin_pages(live_server, site_data, monk
             overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
             assert overflow <= 0, f"{name}: {overflow}px wider than the window"
         console_text = page.goto(f"{live_server.url}/admin/") and page.inner_text("body")
+        page.emulate_media(color_scheme="dark")  # the admin follows the system theme; the console must too
+        page.screenshot(path=str(SCREENS / "console-dark.png"), full_page=True)
         browser.close()
     assert HOSTILE in console_text  # shown as text, not run
     assert "145.00000000000003" not in console_text
