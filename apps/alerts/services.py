@@ -22,6 +22,7 @@ from django.db import connection, transaction
 from django.db.models import Count, F, Max, Prefetch, Q
 from django.utils import timezone
 
+from apps.alerts.channel_config import channel_secrets_scrubbed
 from apps.alerts.matching import rule_matches
 from apps.alerts.models import (
     SEVERITY_RANK,
@@ -328,13 +329,14 @@ def notification_send(*, notification_id: int) -> SendOutcome:
     error: TransportError | None = None
     started = time.monotonic()
     try:
-        transport_for(channel).send(AlertMessage.from_dict(notification.message))
+        channel_deliver(channel=channel, message=AlertMessage.from_dict(notification.message))
     except TransportError as exc:
         error = exc
     except Exception as exc:  # noqa: BLE001 - a transport bug must not lose the notification: retry, recorded
         error = TransportError(f"{type(exc).__name__}: {exc}")
     duration_ms = int((time.monotonic() - started) * 1000)
-    message = error.message[:ERROR_MAX_CHARS] if error else ""
+    message = channel_secrets_scrubbed(kind=channel.kind, config=channel.config, text=error.message) if error else ""
+    message = message[:ERROR_MAX_CHARS]
     NotificationAttempt.objects.create(
         notification=notification,
         number=notification.attempts,
@@ -396,19 +398,29 @@ def channel_test_send(*, channel: Channel, wait_retry_after: float = 0.0) -> Non
     With ``wait_retry_after`` > 0 one 429 whose Retry-After is at most that many seconds is waited out and
     the message tried once more. Records the outcome on the channel (last_sent_at / last_error)."""
     message = channel_test_message(channel=channel)
-    transport = transport_for(channel)
     try:
         try:
-            transport.send(message)
+            channel_deliver(channel=channel, message=message)
         except TransportError as exc:
             wait = (exc.retry_after - timezone.now()).total_seconds() if exc.retry_after else None
             if exc.permanent or wait is None or wait > wait_retry_after:
                 raise
             time.sleep(max(wait, 0))
-            transport.send(message)
+            channel_deliver(channel=channel, message=message)
     except TransportError as exc:
         Channel.objects.filter(pk=channel.pk).update(last_error=exc.message[:ERROR_MAX_CHARS])
         if exc.disable:
             Channel.objects.filter(pk=channel.pk).update(enabled=False, disabled_reason=exc.message[:ERROR_MAX_CHARS])
         raise
     Channel.objects.filter(pk=channel.pk).update(last_sent_at=timezone.now(), last_error="")
+
+
+def channel_deliver(*, channel: Channel, message: AlertMessage) -> None:
+    """Send ``message`` through the channel's transport; a TransportError whose message never quotes the
+    channel's credentials (it is stored, shown in the admin and printed by commands)."""
+    try:
+        transport_for(channel).send(message)
+    except TransportError as exc:
+        exc.message = channel_secrets_scrubbed(kind=channel.kind, config=channel.config, text=exc.message)
+        exc.args = (exc.message,)
+        raise
