@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
-from apps.plugins.config_secrets import config_masked, config_secrets_restore
+from apps.plugins.config_secrets import MASK, config_masked, config_secrets_restore
 
 MAX_RECIPIENTS = 50
 MIN_SECRET_LENGTH = 16
@@ -98,3 +98,15 @@ def channel_config_masked(*, kind: str, config: Any) -> Any:
 def channel_config_restore(*, name: str, kind: str, config: Any, stored: Any) -> Any:
     """The submitted config with masked credentials put back to their stored values."""
     return config_secrets_restore(name=name, kind=kind, config=config, stored=stored, label="Channel")
+
+
+def channel_secrets_scrubbed(*, kind: str, config: Any, text: str) -> str:
+    """``text`` with the channel's credentials masked: error messages quote URLs, and a Slack webhook URL is
+    itself the credential."""
+    if not isinstance(config, dict):
+        return text
+    for key in CHANNEL_SECRETS.get(kind, frozenset()):
+        value = config.get(key)
+        if isinstance(value, str) and len(value) >= 4:
+            text = text.replace(value, MASK)
+    return text

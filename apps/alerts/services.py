@@ -8,17 +8,21 @@ tasks for one notification send it once, and a row already sent is never claimed
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, transaction
 from django.db.models import Count, F, Max, Prefetch, Q
 from django.utils import timezone
 
+from apps.alerts.channel_config import channel_secrets_scrubbed
 from apps.alerts.matching import rule_matches
 from apps.alerts.models import (
     SEVERITY_RANK,
@@ -54,7 +58,7 @@ class DispatchResult:
         return sum(self.created.values())
 
 
-def _message(context: EventContext, rule: AlertRule) -> dict:
+def _message(context: EventContext, rule: AlertRule) -> dict[str, Any]:
     return AlertMessage(
         event_kind=context.kind,
         title=context.title,
@@ -124,7 +128,7 @@ def alerts_dispatch(*, limit: int | None = None, enqueue: bool = True) -> Dispat
         last_alerted = _recent_alerts(rules, contexts, now)
         storm = _storm_counts(now)
         storm_limit = settings.ALERTS_STORM_LIMIT
-        rows: list[Notification] = []
+        rows: list[NotificationRow] = []
         for context in contexts:
             for rule in rules:
                 if not rule_matches(rule, context):
@@ -133,6 +137,7 @@ def alerts_dispatch(*, limit: int | None = None, enqueue: bool = True) -> Dispat
                 previous = last_alerted.get(key)
                 cooling = previous is not None and now - previous < timedelta(minutes=rule.cooldown_minutes)
                 alerted = False
+                message = None
                 for channel in rule.channels.all():
                     if not severity_at_least(rule.severity, channel.min_severity):
                         continue
@@ -144,18 +149,19 @@ def alerts_dispatch(*, limit: int | None = None, enqueue: bool = True) -> Dispat
                     else:
                         storm[channel.pk] += 1
                         alerted = True
+                    message = message or json.dumps(_message(context, rule), cls=DjangoJSONEncoder)
                     rows.append(
-                        Notification(
-                            channel=channel,
-                            rule=rule,
-                            event=context.event,
-                            event_kind=context.kind,
-                            subject_key=context.subject_key,
-                            dedup_key=_dedup_key(rule, context),
-                            severity=rule.severity,
-                            message=_message(context, rule),
-                            status=status,
-                            reason=reason,
+                        NotificationRow(
+                            channel.pk,
+                            rule.pk,
+                            context.event.pk,
+                            context.kind,
+                            context.subject_key,
+                            _dedup_key(rule, context),
+                            rule.severity,
+                            message,
+                            status,
+                            reason,
                         )
                     )
                 if alerted and rule.cooldown_minutes:
@@ -167,19 +173,45 @@ def alerts_dispatch(*, limit: int | None = None, enqueue: bool = True) -> Dispat
     return result
 
 
-def _notifications_write(rows: list[Notification], *, event_ids: list[int]) -> list[int]:
-    """Insert the rows; the ids of the pending ones. The events were just claimed, so a conflict on
-    (channel, dedup_key) is rare (an event put back by hand): only then does the slower path run."""
-    try:
-        with transaction.atomic():
-            Notification.objects.bulk_create(rows, batch_size=1000)
-    except IntegrityError:
-        for row in rows:
-            row.pk = None
-        Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+class NotificationRow(NamedTuple):
+    channel_id: int
+    rule_id: int
+    event_id: int
+    event_kind: str
+    subject_key: str
+    dedup_key: str
+    severity: str
+    message: str  # JSON text
+    status: str
+    reason: str
+
+
+_INSERT_SQL = """
+    INSERT INTO {table} (channel_id, rule_id, event_id, event_kind, subject_key, dedup_key, severity, message,
+                         status, reason, attempts, last_error, created_at)
+    SELECT c, r, e, k, s, d, sev, m::jsonb, st, rs, 0, '', now()
+    FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[],
+                %s::text[], %s::text[], %s::text[]) AS t(c, r, e, k, s, d, sev, m, st, rs)
+    ON CONFLICT (channel_id, dedup_key) DO NOTHING
+    RETURNING id, status
+"""
+
+
+def _notifications_write(rows: list[NotificationRow], *, event_ids: list[int]) -> list[int]:
+    """Insert the rows in one statement (ten array parameters, however many rows); the pending ones' ids.
+
+    The events were just claimed, so a conflict on (channel, dedup_key) means an event put back by hand: the
+    rows it already has stay as they are, and its pending ones are looked up to be sent."""
+    if not rows:
+        return []
+    columns = [list(column) for column in zip(*rows, strict=True)]
+    with connection.cursor() as cursor:
+        cursor.execute(_INSERT_SQL.format(table=Notification._meta.db_table), columns)
+        inserted = cursor.fetchall()
+    if len(inserted) < len(rows):
         pending = Notification.objects.filter(event__in=event_ids, status=Status.PENDING)
         return list(pending.values_list("pk", flat=True))
-    return [row.pk for row in rows if row.status == Status.PENDING]
+    return [pk for pk, status in inserted if status == Status.PENDING]
 
 
 def _enqueue_on_commit(ids: list[int], countdown: float | None = None) -> None:
@@ -297,13 +329,14 @@ def notification_send(*, notification_id: int) -> SendOutcome:
     error: TransportError | None = None
     started = time.monotonic()
     try:
-        transport_for(channel).send(AlertMessage.from_dict(notification.message))
+        channel_deliver(channel=channel, message=AlertMessage.from_dict(notification.message))
     except TransportError as exc:
         error = exc
     except Exception as exc:  # noqa: BLE001 - a transport bug must not lose the notification: retry, recorded
         error = TransportError(f"{type(exc).__name__}: {exc}")
     duration_ms = int((time.monotonic() - started) * 1000)
-    message = error.message[:ERROR_MAX_CHARS] if error else ""
+    message = channel_secrets_scrubbed(kind=channel.kind, config=channel.config, text=error.message) if error else ""
+    message = message[:ERROR_MAX_CHARS]
     NotificationAttempt.objects.create(
         notification=notification,
         number=notification.attempts,
@@ -365,19 +398,29 @@ def channel_test_send(*, channel: Channel, wait_retry_after: float = 0.0) -> Non
     With ``wait_retry_after`` > 0 one 429 whose Retry-After is at most that many seconds is waited out and
     the message tried once more. Records the outcome on the channel (last_sent_at / last_error)."""
     message = channel_test_message(channel=channel)
-    transport = transport_for(channel)
     try:
         try:
-            transport.send(message)
+            channel_deliver(channel=channel, message=message)
         except TransportError as exc:
             wait = (exc.retry_after - timezone.now()).total_seconds() if exc.retry_after else None
             if exc.permanent or wait is None or wait > wait_retry_after:
                 raise
             time.sleep(max(wait, 0))
-            transport.send(message)
+            channel_deliver(channel=channel, message=message)
     except TransportError as exc:
         Channel.objects.filter(pk=channel.pk).update(last_error=exc.message[:ERROR_MAX_CHARS])
         if exc.disable:
             Channel.objects.filter(pk=channel.pk).update(enabled=False, disabled_reason=exc.message[:ERROR_MAX_CHARS])
         raise
     Channel.objects.filter(pk=channel.pk).update(last_sent_at=timezone.now(), last_error="")
+
+
+def channel_deliver(*, channel: Channel, message: AlertMessage) -> None:
+    """Send ``message`` through the channel's transport; a TransportError whose message never quotes the
+    channel's credentials (it is stored, shown in the admin and printed by commands)."""
+    try:
+        transport_for(channel).send(message)
+    except TransportError as exc:
+        exc.message = channel_secrets_scrubbed(kind=channel.kind, config=channel.config, text=exc.message)
+        exc.args = (exc.message,)
+        raise

@@ -74,11 +74,19 @@ class EventContext:
         return self._sources
 
 
-def _trend_sources_loader(topic_id: int) -> Callable[[], set[str]]:
-    return lambda: set(Item.objects.filter(topic_id=topic_id).values_list("source__name", flat=True).distinct())
+def _trend_sources_loader(topic_id: int, loaded: dict[int, set[str]]) -> Callable[[], set[str]]:
+    """Loads a topic's source names once per batch, however many of its events a rule looks at."""
+
+    def load() -> set[str]:
+        if topic_id not in loaded:
+            names = Item.objects.filter(topic_id=topic_id).values_list("source__name", flat=True).distinct()
+            loaded[topic_id] = set(names)
+        return loaded[topic_id]
+
+    return load
 
 
-def _trend_context(event: Event, trend: Trend | None) -> EventContext:
+def _trend_context(event: Event, trend: Trend | None, loaded: dict[int, set[str]]) -> EventContext:
     payload = event.payload or {}
     if trend is None:  # deleted since: the event still says what happened
         return EventContext(
@@ -112,7 +120,7 @@ def _trend_context(event: Event, trend: Trend | None) -> EventContext:
         fields=fields,
         link=admin_link(TREND_LABEL, trend.pk),
         data={**payload, "trend_id": trend.pk, "state": state, "score": score, "category": category},
-        load_sources=_trend_sources_loader(trend.topic_id),
+        load_sources=_trend_sources_loader(trend.topic_id, loaded),
     )
 
 
@@ -160,10 +168,10 @@ def event_contexts(events: list[Event]) -> list[EventContext]:
     source_ids = [e.subject_id for e in events if e.subject_type == SOURCE_LABEL]
     trends = Trend.objects.select_related("category", "topic").in_bulk(trend_ids) if trend_ids else {}
     sources = Source.objects.select_related("health").in_bulk(source_ids) if source_ids else {}
-    contexts = []
+    contexts, topic_sources = [], {}
     for event in events:
         if event.subject_type == TREND_LABEL:
-            contexts.append(_trend_context(event, trends.get(event.subject_id)))
+            contexts.append(_trend_context(event, trends.get(event.subject_id), topic_sources))
         elif event.subject_type == SOURCE_LABEL:
             contexts.append(_source_context(event, sources.get(event.subject_id)))
         elif event.kind.startswith("system."):

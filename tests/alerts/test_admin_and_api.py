@@ -161,3 +161,17 @@ def test_api_validates_channels_and_rules_with_clear_messages(admin_user):
     assert kept.status_code == 200
     stored.refresh_from_db()
     assert stored.config == {"url": "https://example.com/new", "secret": "s" * 20}
+
+
+def test_rule_and_digest_pages_open(admin_client):
+    from apps.alerts.models import DigestDelivery
+    from tests.alerts.factories import DigestSubscriptionFactory
+
+    RuleFactory(name="viral tech", states=["viral"], channels=[ChannelFactory()])
+    subscription = DigestSubscriptionFactory(email="ann@example.com")
+    DigestDelivery.objects.create(subscription=subscription, period="2026-11-23", status="sent", trend_count=4)
+    assert "viral tech" in admin_client.get(reverse("admin:alerts_alertrule_changelist")).content.decode()
+    assert "ann@example.com" in admin_client.get(reverse("admin:alerts_digestsubscription_changelist")).content.decode()
+    page = admin_client.get(reverse("admin:alerts_digestsubscription_change", args=[subscription.pk])).content.decode()
+    assert "2026-11-23" in page
+    assert "2026-11-23" in admin_client.get(reverse("admin:alerts_digestdelivery_changelist")).content.decode()

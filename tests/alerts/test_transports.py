@@ -238,3 +238,21 @@ def test_console_prints_the_alert(capsys):
     out = capsys.readouterr().out
     assert "[ERROR] Fusion startup raises $1bn & more  (trend.state_changed, channel dev)" in out
     assert "State: viral" in out
+
+
+def test_errors_quoting_the_slack_url_are_stored_and_printed_masked():
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    url = "http://127.0.0.1:9/services/T0/B0/TOPSECRETTOKEN"  # nothing listens on port 9
+    channel = ChannelFactory(name="slack", kind="slack", config={"webhook_url": url})
+    outcome = notification_send(notification_id=_notification(channel).pk)
+    with pytest.raises(CommandError) as caught:
+        call_command("send_test_alert", "--channel", "slack", stdout=StringIO())
+
+    channel.refresh_from_db()
+    attempt = Notification.objects.get().attempt_log.get()
+    assert "network error fetching ********" in attempt.error
+    for text in (attempt.error, outcome.detail, channel.last_error, str(caught.value)):
+        assert "TOPSECRETTOKEN" not in text

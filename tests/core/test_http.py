@@ -193,3 +193,15 @@ def test_guard_lets_public_and_allowed_addresses_through(settings):
     address_check(ipaddress.ip_address("93.184.215.14"))
     address_check(ipaddress.ip_address("2606:4700::6810:84e5"))
     address_check(ipaddress.ip_address("10.9.9.9"))
+
+
+def test_post_sends_a_raw_body_and_can_hand_back_an_error_answer(httpserver):
+    httpserver.expect_request("/hook", method="POST", data=b'{"a":1}').respond_with_data("no_service", status=404)
+    url = httpserver.url_for("/hook")
+
+    answer = http_fetch(url, method="POST", content=b'{"a":1}', raise_for_status=False)
+
+    assert (answer.status_code, answer.content) == (404, b"no_service")
+    with pytest.raises(FetchError) as caught:
+        http_fetch(url, method="POST", content=b'{"a":1}')
+    assert caught.value.permanent and caught.value.status_code == 404
