@@ -1,28 +1,40 @@
 from dataclasses import asdict
 
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_http_methods
 
 from apps.core.health import system_check_readiness
 
+_PROBE_METHODS = ["GET", "HEAD", "OPTIONS"]
+
+
+def _options() -> HttpResponse:
+    return HttpResponse(headers={"Allow": ", ".join(_PROBE_METHODS)})
+
 
 @never_cache
-@require_GET
-def healthz(request: HttpRequest) -> JsonResponse:
+@require_http_methods(_PROBE_METHODS)
+def healthz(request: HttpRequest) -> HttpResponse:
     """Liveness: the process answers. No I/O, so a slow database never restarts healthy web workers."""
+    if request.method == "OPTIONS":
+        return _options()
     return JsonResponse({"status": "ok"})
 
 
 @never_cache
-@require_GET
-def readyz(request: HttpRequest) -> JsonResponse:
-    """Readiness: 200 when database, cache and broker all answer, else 503 naming what failed."""
+@require_http_methods(_PROBE_METHODS)
+def readyz(request: HttpRequest) -> HttpResponse:
+    """Readiness: 200 when database, cache and broker all answer, else 503 naming what failed.
+
+    Anyone sees each check's name and whether it passed; only staff see latencies and error text, which
+    can name hosts, ports and socket paths.
+    """
+    if request.method == "OPTIONS":
+        return _options()
     results = system_check_readiness()
     failed = [r.name for r in results if not r.ok]
-    body = {
-        "status": "ok" if not failed else "unavailable",
-        "failed": failed,
-        "checks": {r.name: {k: v for k, v in asdict(r).items() if k != "name"} for r in results},
-    }
+    staff = request.user.is_authenticated and request.user.is_staff
+    checks = {r.name: {k: v for k, v in asdict(r).items() if k != "name"} if staff else {"ok": r.ok} for r in results}
+    body = {"status": "ok" if not failed else "unavailable", "failed": failed, "checks": checks}
     return JsonResponse(body, status=503 if failed else 200)
