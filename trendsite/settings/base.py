@@ -7,7 +7,7 @@ from pathlib import Path
 from kombu import Queue
 
 from trendsite import embedded
-from trendsite.settings.env import boolean, broker_url, database, env, redis_url, typed
+from trendsite.settings.env import boolean, broker_url, database, env, rate, redis_url, typed
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -264,3 +264,7 @@ TRENDSITE_IMPORT_DIRS = typed("list", "TRENDSITE_IMPORT_DIRS", default=[str(BASE
 # ---- feature switches (apps/core/switches.py): a switch nobody created is on, and appears in the admin
 WAFFLE_SWITCH_DEFAULT = True
 WAFFLE_CREATE_MISSING_SWITCHES = True
+
+# ---- security hardening (issue 8: admin login throttle, demo user)
+# Admin login attempts allowed per client address and, separately, per username (django-ratelimit rate).
+ADMIN_LOGIN_RATE = rate("ADMIN_LOGIN_RATE", default="10/m")
