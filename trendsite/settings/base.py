@@ -268,3 +268,5 @@ WAFFLE_CREATE_MISSING_SWITCHES = True
 # ---- security hardening (issue 8: admin login throttle, demo user)
 # Admin login attempts allowed per client address and, separately, per username (django-ratelimit rate).
 ADMIN_LOGIN_RATE = rate("ADMIN_LOGIN_RATE", default="10/m")
+# The demo superuser (admin / trendsite) of `make run`; production.py turns this off for good.
+DEMO_USER_ALLOWED = True
