@@ -16,6 +16,7 @@ router = DefaultRouter()
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
+    path("favicon.ico", core_views.favicon, name="favicon"),
     # Before admin.site.urls, so the admin's login (and every redirect to it) goes through the throttle.
     path("admin/login/", admin_login, name="admin-login-throttled"),
     path("admin/", admin.site.urls),

@@ -1,8 +1,10 @@
 from dataclasses import asdict
+from functools import lru_cache
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.cache import cache_control, never_cache
+from django.views.decorators.http import require_GET, require_http_methods
 
 from apps.core.health import system_check_readiness
 
@@ -38,3 +40,15 @@ def readyz(request: HttpRequest) -> HttpResponse:
     checks = {r.name: {k: v for k, v in asdict(r).items() if k != "name"} if staff else {"ok": r.ok} for r in results}
     body = {"status": "ok" if not failed else "unavailable", "failed": failed, "checks": checks}
     return JsonResponse(body, status=503 if failed else 200)
+
+
+@lru_cache(maxsize=1)
+def _favicon_bytes() -> bytes:
+    return (settings.BASE_DIR / "static" / "favicon.ico").read_bytes()
+
+
+@require_GET
+@cache_control(max_age=7 * 24 * 3600, public=True)
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico, which browsers ask for on every site whatever the page links: an icon, not a logged 404."""
+    return HttpResponse(_favicon_bytes(), content_type="image/x-icon")

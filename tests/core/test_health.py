@@ -111,3 +111,10 @@ def test_probes_answer_head_and_options(client, path):
     options = client.options(path)
     assert options.status_code == 200 and options["Allow"] == "GET, HEAD, OPTIONS"
     assert client.post(path).status_code == 405
+
+
+def test_favicon_is_served(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200 and response["Content-Type"] == "image/x-icon"
+    assert response.content[:4] == b"\x00\x00\x01\x00"  # an ICO file
+    assert "max-age=604800" in response["Cache-Control"]
