@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.utils.dateparse import parse_datetime
 
-from apps.trends.services import PipelineAlreadyRunning, pipeline_run
+from apps.trends.services import PipelineAlreadyRunning, pipeline_run, pipeline_runs_lost_check
 
 
 @shared_task(name="apps.trends.tasks.pipeline_run_task", acks_late=True)
@@ -16,3 +16,9 @@ def pipeline_run_task(workflow: str = "full", as_of: str | None = None, trigger:
     except PipelineAlreadyRunning:
         return f"{workflow}: already running"
     return f"{workflow}: {run.item_count} items, run {run.pk} {run.status}"
+
+
+@shared_task(name="apps.trends.tasks.cleanup_pipeline_runs_task")
+def cleanup_pipeline_runs_task() -> str:
+    """Fail pipeline runs left ``running`` by a process that died, when no run is in progress."""
+    return f"{pipeline_runs_lost_check()} lost pipeline run(s) marked failed"
