@@ -95,3 +95,14 @@ DEFAULT_SCHEDULES.append(
         description="Send the daily and weekly digests that are due (each once per period).",
     )
 )
+
+# Pipeline runs left "running" by a killed process (apps.trends.services.pipeline_runs_lost_check); each run
+# start does the same, this covers the hours without one.
+DEFAULT_SCHEDULES.append(
+    DefaultSchedule(
+        name="pipeline: lost runs",
+        task="apps.trends.tasks.cleanup_pipeline_runs_task",
+        every_seconds=600,
+        description="Marks pipeline runs whose process died as failed (worker lost) while no run is in progress.",
+    )
+)

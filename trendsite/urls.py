@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from apps.core import views as core_views
+from apps.core.admin_login import admin_login
 from apps.core.rest.routes import api_router
 
 admin.site.site_header = "trendsite operations"
@@ -15,6 +16,9 @@ router = api_router()
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
+    path("favicon.ico", core_views.favicon, name="favicon"),
+    # Before admin.site.urls, so the admin's login (and every redirect to it) goes through the throttle.
+    path("admin/login/", admin_login, name="admin-login-throttled"),
     path("admin/", admin.site.urls),
     path("api/v1/search/", include("apps.trends.api_search")),
     path("api/v1/", include(router.urls)),

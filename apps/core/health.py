@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
 
 
 @dataclass(frozen=True)
@@ -20,9 +20,11 @@ class CheckResult:
 
 
 def _check_database(timeout: float) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL statement_timeout = %s", [int(timeout * 1000)])
-        cursor.execute("SELECT 1")
+    # SET LOCAL lasts until the end of the transaction, so it needs one: outside a transaction it does nothing.
+    # Reading django_migrations proves the schema is there, and a table lock on it counts against the timeout.
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL statement_timeout = %s", [max(1, int(timeout * 1000))])
+        cursor.execute("SELECT 1 FROM django_migrations LIMIT 1")
 
 
 def _check_cache(timeout: float) -> None:
@@ -33,8 +35,18 @@ def _check_cache(timeout: float) -> None:
 def _check_broker(timeout: float) -> None:
     from trendsite.celery import app
 
-    with app.connection_for_write() as conn:
+    # A connection from Celery's producer pool, kept open between probes: a readiness probe every few
+    # seconds must not open (and leave in TIME_WAIT) a broker connection each time.
+    conn = app.pool.acquire(block=True, timeout=timeout)
+    try:
         conn.ensure_connection(max_retries=0, timeout=timeout)
+        if conn.transport.driver_type == "redis":
+            conn.default_channel.client.ping()  # a pooled connection may be stale: ask the broker itself
+    except Exception:
+        conn.collect()  # drop the broken connection; the pool connects afresh next time
+        raise
+    finally:
+        conn.release()
 
 
 CHECKS: dict[str, Callable[[float], None]] = {

@@ -77,10 +77,10 @@ class IngestResult:
 
 
 def text_plain(value: str | None, *, multiline: bool = True) -> str:
-    """Markup stripped, entities decoded, unstorable characters removed, whitespace tidied.
+    """Markup stripped, entities decoded, then ``text_tidy``.
 
-    The one text cleaner: ingest stores what it returns, and the pipeline's normalise stage calls it again for
-    items stored another way. Cheap when there is no markup.
+    Applied once, where outside markup comes in (ingest). What it returns is text: ``&lt;script&gt;`` has become
+    the characters ``<script>``, which must never be stripped again (templates escape it on output).
     """
     if not value:
         return ""
@@ -91,6 +91,16 @@ def text_plain(value: str | None, *, multiline: bool = True) -> str:
         value = _TAGS.sub(" ", value)
     if "&" in value:
         value = html.unescape(value)
+    return text_tidy(value, multiline=multiline)
+
+
+def text_tidy(value: str | None, *, multiline: bool = True) -> str:
+    """Plain text with unstorable characters removed and whitespace tidied; markup-like text is left as is.
+
+    The pipeline's normalise stage uses this on stored items, whose text ingest already made plain.
+    """
+    if not value:
+        return ""
     value = _UNSTORABLE.sub("", value)
     try:
         value.encode("utf-8")

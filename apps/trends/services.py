@@ -18,7 +18,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from apps.trends.embeddings import dimensions, embedding_model_name, texts_embed
-from apps.trends.models import Item, PipelineRun, Trend
+from apps.trends.models import Item, PipelineRun, Topic, Trend
 from apps.trends.pipeline.context import StageContext
 from apps.trends.pipeline.dedup import dedup_exact
 from apps.trends.pipeline.describe import describe, items_categorise
@@ -129,6 +129,42 @@ def pipeline_lock() -> Iterator[None]:
     finally:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [LOCK_KEY])
+
+
+LOST_RUN_ERROR = "worker lost: the process running it died before it finished"
+
+
+def pipeline_runs_lost_fail(*, started_before: datetime | None = None) -> int:
+    """Mark every run still ``running`` (started before ``started_before``) as failed, worker lost.
+
+    Only correct while holding the pipeline lock: then no other process is running, so a ``running`` row
+    belongs to a process that was killed (kill -9, OOM, a worker lost by Celery) before it could say so.
+    """
+    runs = PipelineRun.objects.filter(status=PipelineRun.Status.RUNNING)
+    if started_before is not None:
+        runs = runs.filter(started_at__lt=started_before)
+    failed = runs.update(status=PipelineRun.Status.FAILED, error=LOST_RUN_ERROR, finished_at=timezone.now())
+    if failed:
+        logger.warning("Marked %d pipeline run(s) failed: %s", failed, LOST_RUN_ERROR)
+    return failed
+
+
+def pipeline_runs_lost_check() -> int:
+    """The periodic check: when no run holds the lock, fail every run left ``running``; returns how many."""
+    try:
+        with pipeline_lock():
+            return pipeline_runs_lost_fail()
+    except PipelineAlreadyRunning:
+        return 0  # a run is in progress; the next run start or the next check settles any older row
+
+
+def topics_without_trend() -> set[int]:
+    """Active topics with enough items for a trend but none: left so by a run that died before ranking."""
+    return set(
+        Topic.objects.filter(is_active=True, item_count__gte=settings.TREND_MIN_ITEMS, trend__isnull=True).values_list(
+            "pk", flat=True
+        )
+    )
 
 
 class _Timer:
@@ -262,6 +298,7 @@ def pipeline_run(
     timer = _Timer()
     try:
         with pipeline_lock():
+            pipeline_runs_lost_fail(started_before=run.started_at)
             steps = WORKFLOWS[workflow]
             processed = 0
             if "process" in steps:
@@ -271,6 +308,8 @@ def pipeline_run(
                     with timer.stage("recluster") as entry:
                         entry["count"] += topics_recluster(ctx)["moved"]
             describe_ids = set(ctx.touched_topic_ids)
+            if "process" in steps or "refresh" in steps:
+                describe_ids |= topics_without_trend()
             rank_ids = set(describe_ids)
             if "refresh" in steps:
                 # Time passes without new items too: every live trend decays and may change state.

@@ -6,7 +6,7 @@ from celery import shared_task
 from django.utils.dateparse import parse_datetime
 
 from apps.trends.cleanup import cleanup_run
-from apps.trends.services import PipelineAlreadyRunning, pipeline_run
+from apps.trends.services import PipelineAlreadyRunning, pipeline_run, pipeline_runs_lost_check
 
 
 @shared_task(name="apps.trends.tasks.pipeline_run_task", acks_late=True)
@@ -31,3 +31,9 @@ def cleanup_run_task(days: int | None = None) -> dict:
     Idempotent: a second delivery finds nothing more to delete.
     """
     return cleanup_run(days=days)
+
+
+@shared_task(name="apps.trends.tasks.cleanup_pipeline_runs_task")
+def cleanup_pipeline_runs_task() -> str:
+    """Fail pipeline runs left ``running`` by a process that died, when no run is in progress."""
+    return f"{pipeline_runs_lost_check()} lost pipeline run(s) marked failed"

@@ -124,7 +124,7 @@ def test_headers_dripped_a_byte_a_second_hit_the_total_deadline(drip_server, set
     started = time.monotonic()
     with pytest.raises(FetchError, match=r"total time limit of 2\.5 s") as info:
         http_fetch(drip_server)
-    assert 2.0 < time.monotonic() - started < 4.0
+    assert 2.0 < time.monotonic() - started < 6.0
     assert not info.value.permanent
 
 

@@ -90,3 +90,33 @@ def test_sentry_starts_only_with_a_dsn(dsn, active):
     assert result.stdout.split()[0] == active
     if dsn:
         assert all(name in result.stdout for name in ("'django'", "'celery'", "'redis'"))
+
+
+def test_demo_user_is_refused_under_production_settings():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "ensure_demo_user"],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "trendsite.settings.production",
+            "SECRET_KEY": secrets.token_urlsafe(64),
+            "ALLOWED_HOSTS": "trends.example.com",
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert "refuses to run under production settings" in result.stderr
+    assert "Demo login" not in result.stdout
+
+
+@pytest.mark.django_db
+def test_demo_user_is_refused_when_the_setting_is_off(settings):
+    from django.contrib.auth.models import User
+    from django.core.management import CommandError, call_command
+
+    settings.DEMO_USER_ALLOWED = False
+    with pytest.raises(CommandError, match="createsuperuser"):
+        call_command("ensure_demo_user")
+    assert not User.objects.filter(username="admin").exists()

@@ -18,10 +18,11 @@ def _normalised(**fields) -> Item:
     return item
 
 
-def test_markup_is_stripped_and_entities_decoded():
-    item = _normalised(title="<b>Fed</b> raises&nbsp;rates &amp; markets <script>x()</script>fall", text="<p>Body</p>")
-    assert item.title == "Fed raises rates & markets fall"
-    assert item.text == "Body"
+def test_stored_text_is_text_and_never_stripped_again():
+    # Ingest stripped markup and decoded entities once; what is stored is text, whatever it looks like.
+    item = _normalised(title="<script> tags  found in\tnpm package", text="Use &lt;b&gt; and <p>\n\nthen")
+    assert item.title == "<script> tags found in npm package"
+    assert item.text == "Use &lt;b&gt; and <p> then"
 
 
 def test_canonical_url_drops_tracking_parameters_fragment_and_case():

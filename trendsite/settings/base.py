@@ -7,7 +7,7 @@ from pathlib import Path
 from kombu import Queue
 
 from trendsite import embedded
-from trendsite.settings.env import boolean, broker_url, database, env, redis_url, typed
+from trendsite.settings.env import boolean, broker_url, database, env, rate, redis_url, typed
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -393,3 +393,8 @@ PIPELINE_TOPIC_LEXICAL_WEIGHT = typed("float", "PIPELINE_TOPIC_LEXICAL_WEIGHT", 
 PIPELINE_RECLUSTER_THRESHOLD = typed("float", "PIPELINE_RECLUSTER_THRESHOLD", default=0.35)
 # The newest original items of the window that are re-clustered (time and memory grow with its square).
 PIPELINE_RECLUSTER_MAX_ITEMS = typed("int", "PIPELINE_RECLUSTER_MAX_ITEMS", default=3000)
+# ---- security hardening (issue 8: admin login throttle, demo user)
+# Admin login attempts allowed per client address and, separately, per username (django-ratelimit rate).
+ADMIN_LOGIN_RATE = rate("ADMIN_LOGIN_RATE", default="10/m")
+# The demo superuser (admin / trendsite) of `make run`; production.py turns this off for good.
+DEMO_USER_ALLOWED = True

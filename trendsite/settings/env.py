@@ -5,6 +5,7 @@ A malformed value stops start-up with ImproperlyConfigured naming the variable.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -70,3 +71,14 @@ def boolean(name: str, default: bool) -> bool:
     if raw in _FALSE:
         return False
     raise ImproperlyConfigured(f"{name} must be one of 1/0, true/false, yes/no, on/off; got {raw!r}")
+
+
+_RATE = re.compile(r"^\d+/\d*[smhd]$")
+
+
+def rate(name: str, default: str) -> str:
+    """A django-ratelimit rate such as ``10/m`` or ``100/5m``."""
+    value = env.str(name, default=default).strip()
+    if not _RATE.match(value):
+        raise ImproperlyConfigured(f"{name} must be a rate like 10/m, 100/h or 30/5m; got {value!r}")
+    return value

@@ -6,6 +6,7 @@ from trendsite.settings.base import *  # noqa: F403
 from trendsite.settings.env import boolean, env, typed
 
 DEBUG = False
+DEMO_USER_ALLOWED = False  # ensure_demo_user refuses: no superuser with a published password
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if len(SECRET_KEY) < 50 or SECRET_KEY.startswith("dev-insecure"):
     raise ImproperlyConfigured("SECRET_KEY must be set to a random value of at least 50 characters")

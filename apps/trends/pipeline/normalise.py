@@ -1,4 +1,8 @@
-"""Stage 1: clean text, canonical URL without tracking parameters, content hash."""
+"""Stage 1: tidy text, canonical URL without tracking parameters, content hash.
+
+Markup was stripped (and entities decoded) once, at ingest; the text stored is text, so this stage never strips
+again: a title about ``<script>`` tags keeps its words.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import hashlib
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from apps.trends.ingest import text_plain
+from apps.trends.ingest import text_tidy
 from apps.trends.models import Item
 from apps.trends.pipeline.context import StageContext
 
@@ -21,11 +25,11 @@ _TRACKING_PREFIXES = ("utm_", "__hs", "_hs", "mkt_", "oly_")
 
 
 def text_clean(value: str | None, *, max_chars: int) -> str:
-    """``text_plain`` on one line, at most ``max_chars`` long."""
+    """``text_tidy`` on one line, at most ``max_chars`` long."""
     if not value:
         return ""
     # Bound the regex work on huge inputs before cleaning.
-    return text_plain(value[: max_chars * 4], multiline=False)[:max_chars]
+    return text_tidy(value[: max_chars * 4], multiline=False)[:max_chars]
 
 
 def url_canonical(url: str | None) -> str:

@@ -1,5 +1,6 @@
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):
@@ -10,6 +11,11 @@ class Command(BaseCommand):
         parser.add_argument("--password", default="trendsite")
 
     def handle(self, *args, username: str, password: str, **options):
+        if not settings.DEMO_USER_ALLOWED:
+            raise CommandError(
+                "ensure_demo_user refuses to run under production settings: a superuser with a published "
+                "password would be a way in for anyone. Create a real one with `manage.py createsuperuser`."
+            )
         user_model = get_user_model()
         user, created = user_model.objects.get_or_create(
             username=username, defaults={"is_staff": True, "is_superuser": True, "email": "admin@localhost"}
