@@ -96,3 +96,17 @@ def test_without_redis_requests_pass_and_a_warning_is_logged(anon, world, limits
     statuses = [anon.get("/api/v1/trends/").status_code for _ in range(5)]
     assert statuses == [200] * 5
     assert "rate limit not applied: cache unavailable" in caplog.text
+
+
+def test_with_the_whole_cache_down_reads_still_answer(anon, world, settings, caplog):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
+        }
+    }
+    response = anon.get(f"/api/v1/trends/{world.chips.pk}/")
+    assert response.status_code == 200 and response.json()["why"]["measures"]["item_count"] == 3
+    assert "X-RateLimit-Limit" not in response
+    assert "score components computed without it" in caplog.text
