@@ -84,3 +84,22 @@ def test_an_unexpected_failure_is_a_json_500_without_traceback(anon, settings):
     response = anon.get("/api/v1/test-boom/")
     assert response.status_code == 500
     assert response.json()["code"] == "SERVER_ERROR" and b"secret internals" not in response.content
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/",
+        "/api/v1/sources/",
+        "/api/v1/sources/wire/",
+        "/api/v1/workflows/",
+        "/api/v1/pipeline-runs/",
+        "/api/v1/items/",
+        "/api/v1/cache/clear/",
+    ],
+)
+def test_browsable_pages_render_for_staff(staff_user, world, path):
+    browser = Client()
+    browser.force_login(staff_user)
+    response = browser.get(path, HTTP_ACCEPT="text/html")
+    assert response.status_code in (200, 405) and b"<html" in response.content
