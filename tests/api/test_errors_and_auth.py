@@ -103,3 +103,22 @@ def test_browsable_pages_render_for_staff(staff_user, world, path):
     browser.force_login(staff_user)
     response = browser.get(path, HTTP_ACCEPT="text/html")
     assert response.status_code in (200, 405) and b"<html" in response.content
+
+
+@pytest.mark.parametrize(
+    ("payload", "form", "code"),
+    [
+        ({"name": "x", "kind": "rss", "config": {"urls": ["http://a.example/\u0000"]}}, False, "PARSE_ERROR"),
+        ({"name": "x", "kind": "rss", "config": {"urls": ["http://a.example/"], "\u0000": 1}}, False, "PARSE_ERROR"),
+        ({"name": "x", "kind": "rss", "config": '{"urls": ["http://a.example/\\u0000"]}'}, True, "VALIDATION_ERROR"),
+    ],
+)
+def test_nul_characters_postgresql_refuses_are_400(staff, payload, form, code):
+    response = staff.post("/api/v1/sources/", payload, **({} if form else {"format": "json"}))
+    assert response.status_code == 400 and response.json()["code"] == code
+    assert "Null characters" in response.json()["detail"]
+
+
+def test_nul_in_a_filter_is_400(anon, world):
+    response = anon.get("/api/v1/trends/", {"category": "a\u0000"})
+    assert response.status_code == 400 and response.json()["fields"]["category"] == ["Null characters are not allowed."]
