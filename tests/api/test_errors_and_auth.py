@@ -122,3 +122,9 @@ def test_nul_characters_postgresql_refuses_are_400(staff, payload, form, code):
 def test_nul_in_a_filter_is_400(anon, world):
     response = anon.get("/api/v1/trends/", {"category": "a\u0000"})
     assert response.status_code == 400 and response.json()["fields"]["category"] == ["Null characters are not allowed."]
+
+
+def test_trailing_slash_is_optional_so_a_post_is_never_redirected(staff, world):
+    assert staff.post("/api/v1/sources/wire/disable").status_code == 200
+    assert staff.get("/api/v1/trends").status_code == 200
+    assert staff.get(f"/api/v1/trends/{world.chips.pk}").json()["url"].endswith(f"/api/v1/trends/{world.chips.pk}/")
