@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apps.core.rest.parsers import NUL_MESSAGE, has_nul
 from apps.plugins.collectors import source_config_validate
 from apps.plugins.config_secrets import config_masked, config_secrets_restore
 from apps.plugins.models import CollectionRun, PluginHealth, Source
@@ -84,6 +85,11 @@ class SourceSerializer(serializers.ModelSerializer):
         if runs is None:
             runs = source.runs.order_by("-started_at")[: self.context.get("last_runs", 5)]
         return CollectionRunSerializer(runs, many=True).data
+
+    def validate_config(self, config: Any) -> Any:
+        if has_nul(config):  # a form-encoded config skips the JSON parser's check
+            raise serializers.ValidationError(NUL_MESSAGE)
+        return config
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         """The admin form's validation: credentials restored from the mask, then the kind's config rules."""

@@ -43,6 +43,8 @@ RUN_COLOURS = {
     PipelineRun.Status.RUNNING: BLUE,
     PipelineRun.Status.FAILED: RED,
     PipelineRun.Status.SKIPPED: GREY,
+    PipelineRun.Status.QUEUED: GREY,
+    PipelineRun.Status.CANCELLED: AMBER,
 }
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import QuerySet
 from pgvector.django import CosineDistance
 
@@ -13,6 +15,9 @@ from apps.trends.pipeline.rank import score_factors, topic_metrics
 # The k-th trend of a category in a "top" list counts score × CATEGORY_BALANCE_DECAY^k, so one busy category
 # (markets on a volatile day) cannot fill the whole list while others have strong stories.
 CATEGORY_BALANCE_DECAY = 0.7
+EXPLAIN_CACHE_SECONDS = 6 * 3600
+
+logger = logging.getLogger(__name__)
 
 
 def trends_live() -> QuerySet[Trend]:
@@ -61,7 +66,27 @@ def trend_timeline(*, trend: Trend, points: int = 500) -> list[TrendSnapshot]:
 
 def trend_score_explain(*, trend: Trend) -> dict[str, Any]:
     """Why the trend ranks where it does: the ranker's measures and factors for its topic as of the trend's
-    last ranking (``updated_at``), computed by the ranker's own functions."""
+    last ranking (``updated_at``), computed by the ranker's own functions.
+
+    Cached per trend and ranking time (the key changes when the ranker runs again); computed directly when
+    the cache does not answer. The per-source engagement baselines read a week of items, so this saves a
+    scan on every detail view."""
+    key = f"trends:why:{trend.pk}:{trend.updated_at.timestamp()}"
+    try:
+        cached = cache.get(key)
+    except Exception:  # a cache outage must not fail the read
+        logger.warning("cache unavailable; score components computed without it", exc_info=True)
+        return _trend_score_explain(trend)
+    if cached is None:
+        cached = _trend_score_explain(trend)
+        try:
+            cache.set(key, cached, timeout=EXPLAIN_CACHE_SECONDS)
+        except Exception:
+            logger.warning("cache unavailable; score components not cached", exc_info=True)
+    return cached
+
+
+def _trend_score_explain(trend: Trend) -> dict[str, Any]:
     as_of = trend.updated_at
     metrics = topic_metrics({trend.topic_id}, as_of).get(trend.topic_id)
     if metrics is None:

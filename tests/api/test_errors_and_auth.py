@@ -84,3 +84,47 @@ def test_an_unexpected_failure_is_a_json_500_without_traceback(anon, settings):
     response = anon.get("/api/v1/test-boom/")
     assert response.status_code == 500
     assert response.json()["code"] == "SERVER_ERROR" and b"secret internals" not in response.content
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/",
+        "/api/v1/sources/",
+        "/api/v1/sources/wire/",
+        "/api/v1/workflows/",
+        "/api/v1/pipeline-runs/",
+        "/api/v1/items/",
+        "/api/v1/cache/clear/",
+    ],
+)
+def test_browsable_pages_render_for_staff(staff_user, world, path):
+    browser = Client()
+    browser.force_login(staff_user)
+    response = browser.get(path, HTTP_ACCEPT="text/html")
+    assert response.status_code in (200, 405) and b"<html" in response.content
+
+
+@pytest.mark.parametrize(
+    ("payload", "form", "code"),
+    [
+        ({"name": "x", "kind": "rss", "config": {"urls": ["http://a.example/\u0000"]}}, False, "PARSE_ERROR"),
+        ({"name": "x", "kind": "rss", "config": {"urls": ["http://a.example/"], "\u0000": 1}}, False, "PARSE_ERROR"),
+        ({"name": "x", "kind": "rss", "config": '{"urls": ["http://a.example/\\u0000"]}'}, True, "VALIDATION_ERROR"),
+    ],
+)
+def test_nul_characters_postgresql_refuses_are_400(staff, payload, form, code):
+    response = staff.post("/api/v1/sources/", payload, **({} if form else {"format": "json"}))
+    assert response.status_code == 400 and response.json()["code"] == code
+    assert "Null characters" in response.json()["detail"]
+
+
+def test_nul_in_a_filter_is_400(anon, world):
+    response = anon.get("/api/v1/trends/", {"category": "a\u0000"})
+    assert response.status_code == 400 and response.json()["fields"]["category"] == ["Null characters are not allowed."]
+
+
+def test_trailing_slash_is_optional_so_a_post_is_never_redirected(staff, world):
+    assert staff.post("/api/v1/sources/wire/disable").status_code == 200
+    assert staff.get("/api/v1/trends").status_code == 200
+    assert staff.get(f"/api/v1/trends/{world.chips.pk}").json()["url"].endswith(f"/api/v1/trends/{world.chips.pk}/")

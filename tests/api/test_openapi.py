@@ -39,6 +39,7 @@ def test_schema_lists_every_endpoint_with_the_error_shape(schema):
         for method, operation in operations.items():
             for code in ("400", "401", "403", "404", "429"):
                 assert code in operation["responses"], (method, path, code)
+    assert "X-RateLimit-Remaining" in schema["paths"]["/api/v1/trends/"]["get"]["responses"]["200"]["headers"]
     throttled = schema["paths"]["/api/v1/trends/"]["get"]["responses"]["429"]
     assert {"Retry-After", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"} <= set(
         throttled["headers"]

@@ -63,6 +63,7 @@ def test_staff_queue_a_workflow_run_with_as_of(staff, broker_queue, django_captu
     assert run.status == "queued" and run.workflow == "refresh" and run.trigger == "api"
     assert body["as_of"] == "2026-03-10T12:00:00Z" and body["status"] == "queued"
     [(task, task_id, args, kwargs)] = waiting()
+    assert args == []
     assert task == "apps.trends.tasks.pipeline_run_task" and task_id == body["task_id"]
     assert kwargs == {"workflow": "refresh", "as_of": "2026-03-10T12:00:00+00:00", "trigger": "api", "run_id": run.pk}
 

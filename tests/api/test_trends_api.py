@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import timedelta
 
 import pytest
 
@@ -121,3 +122,14 @@ def test_unknown_trend_is_404_in_the_error_shape(anon, world, path):
 def test_trends_are_read_only(staff, world):
     response = staff.delete(f"/api/v1/trends/{world.chips.pk}/")
     assert response.status_code == 405 and response.json()["code"] == "METHOD_NOT_ALLOWED"
+
+
+def test_why_is_cached_until_the_trend_is_ranked_again(anon, world):
+    from django.core.cache import cache
+
+    first = anon.get(f"/api/v1/trends/{world.chips.pk}/").json()["why"]
+    assert cache.get(f"trends:why:{world.chips.pk}:{world.chips.updated_at.timestamp()}")["score"] == first["score"]
+    world.chips.updated_at += timedelta(hours=2)  # a later ranking: more decay, another key
+    world.chips.save(update_fields=["updated_at"])
+    later = anon.get(f"/api/v1/trends/{world.chips.pk}/").json()["why"]
+    assert later["measures"]["volume"] < first["measures"]["volume"]

@@ -33,6 +33,15 @@ class ApiAutoSchema(AutoSchema):
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
+        for code, response in responses.items():
+            if code.startswith("2"):
+                response.setdefault("headers", {}).update(
+                    {
+                        name: {"schema": {"type": "integer"}, "description": text}
+                        for name, text in _RATE_HEADERS.items()
+                        if name != "Retry-After"
+                    }
+                )
         codes = ["400", "401", "403", "404", "429"]
         if self.method in ("POST", "PUT", "PATCH"):
             codes.append("415")
