@@ -4,7 +4,7 @@ port, locust headless with 8 users against trends list, trend detail, keyword, s
 Prints requests/s and p50/p95/p99 per endpoint (targets: list p95 < 50 ms, semantic p95 < 120 ms with the
 query embedding), the HNSW recall@10 against exact search for the same queries and filters at several
 ef_search values (target ≥ 0.95), and what a cold first semantic query costs in a fresh worker.
-Sizes and duration: BENCH_API_ITEMS, BENCH_API_TRENDS, BENCH_API_SECONDS (60), BENCH_API_WORKERS (2).
+Sizes and duration: BENCH_API_ITEMS, BENCH_API_TRENDS, BENCH_API_SECONDS (45), BENCH_API_WORKERS (2).
 """
 
 from __future__ import annotations
@@ -147,11 +147,13 @@ def recall_measure(data: dict) -> None:
 
 def service_time_measure(data: dict) -> None:
     """One client, in process, no HTTP: what each search itself costs (cache-cold query embeddings)."""
+    import torch
     from django.core.cache import cache
 
     from apps.trends.embeddings import texts_embed
     from apps.trends.search import SearchFilters, items_hybrid_search, items_keyword_search, items_semantic_search
 
+    torch.set_num_threads(1)  # as in the web workers (trendsite/gunicorn_conf.py)
     rng = np.random.default_rng(2)
     themes = list(data["themes"].values())
 
@@ -239,7 +241,7 @@ def main() -> None:
 
     items = int(os.environ.get("BENCH_API_ITEMS", 100_000))
     trends = int(os.environ.get("BENCH_API_TRENDS", 5_000))
-    seconds = int(os.environ.get("BENCH_API_SECONDS", 60))
+    seconds = int(os.environ.get("BENCH_API_SECONDS", 45))
     workers = int(os.environ.get("BENCH_API_WORKERS", 2))
     data = data_load(items=items, trends=trends)
     print(
@@ -259,4 +261,5 @@ def main() -> None:
             load_run(server, vocabulary, seconds, work / "locust")
         finally:
             server.stop()
-    print(f"(gunicorn: {workers} sync workers, Procfile config)")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"(gunicorn: {workers} sync workers, Procfile config; machine load average {load} on {os.cpu_count()} CPUs)")
