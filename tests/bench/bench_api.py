@@ -121,7 +121,12 @@ def recall_measure(data: dict) -> None:
             ids = [pk for pk, _ in cursor.fetchall()]
             return ids, time.perf_counter() - started
 
-    print(f"\nHNSW recall@10 vs exact search ({len(texts)} queries per filter; iterative scan relaxed_order):")
+    from django.conf import settings
+
+    print(
+        f"\nHNSW recall@10 vs exact search ({len(texts)} queries per filter; iterative scan relaxed_order; "
+        f"the setting in use: SEARCH_HNSW_EF_SEARCH={settings.SEARCH_HNSW_EF_SEARCH}):"
+    )
     print(
         f"  {'filter':<26}{'plan':>7}{'exact ms':>9}"
         + "".join(f"{f'ef={ef} recall':>15}{'ms':>6}" for ef in EF_SEARCH_VALUES)
