@@ -24,7 +24,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
 USERS = 8
-EF_SEARCH_VALUES = (40, 100, 200)
+EF_SEARCH_VALUES = (40, 100, 200, 400)
 RECALL_QUERIES = 20
 SERVICE_QUERIES = 20
 
