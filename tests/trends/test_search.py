@@ -20,6 +20,7 @@ from apps.trends.pipeline.embed import item_embedding_text
 from apps.trends.search import (
     SearchFilters,
     hnsw_session_configure,
+    items_semantic_search,
     query_embedding_cache_key,
     semantic_sql,
 )
@@ -280,3 +281,17 @@ def test_snippets_are_plain_text_with_markers(client, corpus, source):
     Item.objects.create(source=source, external_id="amp", title="Rain & wind: storm warning for O'Hare")
     hit = client.get("/api/v1/search/keyword", {"q": "warning"}).json()["results"][0]
     assert hit["snippet"] == "Rain & wind: storm [[warning]] for O'Hare"  # not HTML-escaped: the client escapes
+
+
+def test_semantic_search_works_without_redis(corpus, caplog):
+    dead_redis = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
+        }
+    }
+    with override_settings(CACHES=dead_redis):
+        hits = items_semantic_search(query=PARAPHRASE, filters=SearchFilters(), limit=3)
+    assert hits[0].item.pk == corpus["bank"].pk
+    assert "cache unavailable" in caplog.text
