@@ -30,7 +30,9 @@ logger = logging.getLogger(__name__)
 
 EMBEDDING_CACHE_PREFIX = "search:embedding:"
 _WHITESPACE = re.compile(r"\s+")
-_WORD = re.compile(r"[^\W_]+")  # the lexicon's words: runs of letters and digits (SQL: [^[:alnum:]]+ splits)
+# The lexicon's words: runs of letters (SQL: [^[:alpha:]]+ splits). Numbers and codes are not misspelled, they
+# are searched exactly; leaving them out keeps the lexicon (and the trigger's work on ingest) small.
+_WORD = re.compile(r"[^\W\d_]+")
 
 
 class SearchInputError(ValueError):

@@ -1,7 +1,7 @@
 """`make bench`: run every tests/bench/bench_*.py (each has a main() that prints its figures).
 
 Benchmarks run against their own throw-away embedded services, like the tests. Pass names to run a subset:
-``python -m tests.bench ingest pipeline``.
+``python -m tests.bench ingest pipeline``; ``python -m tests.bench api`` is the API under load (bench_api.py).
 """
 
 import importlib

