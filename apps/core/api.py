@@ -156,7 +156,17 @@ class TaskActionRefused(APIException):
 
 
 def _api_error(exc: TaskResultError) -> Exception:
-    return NotFound(exc.message) if exc.code == "not_found" else TaskActionRefused(exc.message)
+    if exc.code == "not_found":
+        return NotFound(exc.message)
+    if exc.code == "unavailable":
+        return ServiceUnavailable(exc.message)
+    return TaskActionRefused(exc.message)
+
+
+class ServiceUnavailable(APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "broker_unavailable"
+    default_detail = "The task broker cannot be reached; try again later."
 
 
 def register(router) -> None:
