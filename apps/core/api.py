@@ -10,7 +10,7 @@ from celery import states
 from django.conf import settings
 from django_celery_results.models import TaskResult
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, NotFound
@@ -47,6 +47,7 @@ class SwitchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     lookup_value_regex = "[^/]+"  # names have dots: collect.rss
     pagination_class = None  # a handful of rows
 
+    @extend_schema(request=SwitchToggleSerializer, responses=SwitchSerializer)
     @action(detail=True, methods=["post"], serializer_class=SwitchToggleSerializer)
     def toggle(self, request: Request, name: str | None = None) -> Response:
         """Set the switch to ``active``, or flip it when the body has no ``active``."""
@@ -70,6 +71,17 @@ class TaskResultDetailSerializer(TaskResultSerializer):
     class Meta(TaskResultSerializer.Meta):
         fields = (*TaskResultSerializer.Meta.fields, "result", "traceback")
         read_only_fields = fields
+
+
+class TaskRetriedSerializer(serializers.Serializer):
+    task_id = serializers.CharField(help_text="Id of the new task")
+    retry_of = serializers.CharField(help_text="Id of the failed task it repeats")
+
+
+_REFUSED = {
+    400: OpenApiResponse(description="The task is in a state where this cannot be done (message in detail)"),
+    404: OpenApiResponse(description="No task with this id"),
+}
 
 
 class TaskResultFilter(filters.FilterSet):
@@ -108,16 +120,19 @@ class TaskResultViewSet(viewsets.ReadOnlyModelViewSet):
         page = self.paginate_queryset(self.filter_queryset(queryset))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
+    @extend_schema(responses=TaskResultSerializer(many=True))
     @action(detail=False)
     def pending(self, request: Request) -> Response:
         """Tasks sent but not started (pending, received)."""
         return self._listed(request, self.get_queryset().filter(status__in=REVOCABLE_STATES))
 
+    @extend_schema(responses=TaskResultSerializer(many=True))
     @action(detail=False)
     def failed(self, request: Request) -> Response:
         """Tasks that failed."""
         return self._listed(request, self.get_queryset().filter(status=states.FAILURE))
 
+    @extend_schema(request=None, responses={202: TaskRetriedSerializer, **_REFUSED})
     @action(detail=True, methods=["post"])
     def retry(self, request: Request, task_id: str | None = None) -> Response:
         """Queue a failed task again with its original arguments; answers the new task's id."""
@@ -127,6 +142,7 @@ class TaskResultViewSet(viewsets.ReadOnlyModelViewSet):
             raise _api_error(exc) from None
         return Response({"task_id": new_id, "retry_of": task_id}, status=status.HTTP_202_ACCEPTED)
 
+    @extend_schema(request=None, responses={200: TaskResultSerializer, **_REFUSED})
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, task_id: str | None = None) -> Response:
         """Revoke a task that has not started."""
@@ -144,7 +160,17 @@ class TaskActionRefused(APIException):
 
 
 def _api_error(exc: TaskResultError) -> Exception:
-    return NotFound(exc.message) if exc.code == "not_found" else TaskActionRefused(exc.message)
+    if exc.code == "not_found":
+        return NotFound(exc.message)
+    if exc.code == "unavailable":
+        return ServiceUnavailable(exc.message)
+    return TaskActionRefused(exc.message)
+
+
+class ServiceUnavailable(APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "broker_unavailable"
+    default_detail = "The task broker cannot be reached; try again later."
 
 
 class CacheClearedSerializer(serializers.Serializer):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import json
+import logging
 from datetime import timedelta
 from typing import Any
 
@@ -19,12 +20,15 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_celery_results.models import TaskResult
+from kombu.exceptions import OperationalError as KombuOperationalError
 
+logger = logging.getLogger(__name__)
 REVOCABLE_STATES = (states.PENDING, states.RECEIVED)
 
 
 class TaskResultError(Exception):
-    """An action an operator asked for that cannot be done; ``code`` says why (``not_found``, ``invalid``)."""
+    """An action an operator asked for that cannot be done; ``code`` says why (``not_found``, ``invalid``,
+    ``unavailable``: the broker is down)."""
 
     def __init__(self, message: str, *, code: str = "invalid") -> None:
         super().__init__(message)
@@ -74,11 +78,13 @@ def _truncated(value: Any) -> bool:
 def task_result_retry(*, task_id: str) -> str:
     """Send a FAILURE task again with its original name, args and kwargs; the new task's id.
 
-    Sent after the surrounding transaction commits, so a rolled-back request queues nothing.
+    Raises TaskResultError with code ``unavailable`` when the broker cannot be reached.
     """
     result = _task_result(task_id)
     if result.status != states.FAILURE:
         raise TaskResultError(f"Task {task_id} is {result.status}; only failed tasks can be retried.")
+    # A web process has imported only the task modules its own code uses; load every app's tasks first.
+    current_app.loader.import_default_modules()
     task = current_app.tasks.get(result.task_name or "")
     if task is None:
         raise TaskResultError(f"Task {task_id}: no registered task named {result.task_name!r}.")
@@ -86,9 +92,10 @@ def task_result_retry(*, task_id: str) -> str:
     kwargs = _stored_value(result.task_kwargs, dict, "kwargs", task_id)
     if not all(isinstance(key, str) for key in kwargs):
         raise TaskResultError(f"Task {task_id}: its stored kwargs have non-text names.")
-    new_id = uuid()
-    transaction.on_commit(lambda: task.apply_async(args=args, kwargs=kwargs, task_id=new_id))
-    return new_id
+    try:
+        return task.apply_async(args=args, kwargs=kwargs, task_id=uuid()).id
+    except (KombuOperationalError, OSError) as exc:
+        raise TaskResultError(f"The broker cannot be reached ({exc}); try again later.", code="unavailable") from None
 
 
 def task_result_revoke(*, task_id: str) -> TaskResult:
@@ -106,9 +113,17 @@ def task_result_revoke(*, task_id: str) -> TaskResult:
     )
     if not claimed:
         raise TaskResultError(f"Task {task_id} started meanwhile; it can no longer be revoked.")
-    transaction.on_commit(lambda: current_app.control.revoke(task_id))
+    transaction.on_commit(lambda: _revoke_broadcast(task_id))
     result.refresh_from_db()
     return result
+
+
+def _revoke_broadcast(task_id: str) -> None:
+    try:
+        current_app.control.revoke(task_id)
+    except (KombuOperationalError, OSError):
+        # The REVOKED row stands: workers read it when they start; running ones missed this broadcast.
+        logger.warning("could not broadcast the revoke of task %s", task_id, exc_info=True)
 
 
 def task_result_record_published(

@@ -29,3 +29,17 @@ def test_many_batches_delete_everything_selected():
     batches = []
     assert rows_delete_batched(queryset=Item.objects.all(), batch_size=10, done=batches.append) == 25
     assert batches == [10, 10, 5] and not Item.objects.exists()
+
+
+def test_deleting_topics_cascades_to_their_trends_and_snapshots_and_releases_merges():
+    from django.utils import timezone
+
+    from apps.trends.models import Topic, Trend, TrendSnapshot
+
+    gone, kept = Topic.objects.create(), Topic.objects.create()
+    Topic.objects.filter(pk=kept.pk).update(merged_into=gone)
+    trend = Trend.objects.create(topic=gone, title="t")
+    TrendSnapshot.objects.create(trend=trend, taken_at=timezone.now(), score=1, item_count=1, velocity=1)
+    assert rows_delete_batched(queryset=Topic.objects.filter(pk=gone.pk), batch_size=10) == 1
+    assert not Trend.objects.exists() and not TrendSnapshot.objects.exists()
+    assert Topic.objects.get(pk=kept.pk).merged_into_id is None

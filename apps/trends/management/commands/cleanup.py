@@ -1,4 +1,5 @@
 import sys
+import time
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -34,11 +35,15 @@ class Command(BaseCommand):
             raise CommandError(f"--batch-size must be at least 1, got {batch_size}.")
         show = options.get("verbosity", 1) >= 1 and sys.stderr.isatty()
 
-        def progress(step: str, done: int, total: int | None) -> None:
-            progress_show(f"{progress_bar(done, total or 0)} {step}: {done:,}/{total or 0:,}")
-            if done >= (total or 0):
-                sys.stderr.write("\n")
+        last_step = [""]  # the step whose bar is on screen
 
+        def progress(step: str, done: int, total: int | None) -> None:
+            if last_step[0] and last_step[0] != step:
+                sys.stderr.write("\n")  # keep the finished step's bar, draw the next one below
+            last_step[0] = step
+            progress_show(f"{progress_bar(done, total or 0)} {step}: {done:,}/{total or 0:,}")
+
+        started = time.monotonic()
         result = cleanup_run(
             days=days,
             only=_parts(only) if only is not None else None,
@@ -46,10 +51,13 @@ class Command(BaseCommand):
             batch_size=batch_size,
             progress=progress if show else None,
         )
+        if last_step[0]:
+            sys.stderr.write("\n")
         verb = "would go" if dry_run else "done"
         for key in RESULT_KEYS:
             self.stdout.write(f"{key}: {result[key]:,}")
         self.stdout.write(f"cutoff_days: {result['cutoff_days']}\ntimestamp: {result['timestamp']}")
         total = sum(result[key] for key in RESULT_KEYS)
         prefix = "Dry run: " if dry_run else "Done! "
-        self.stdout.write(f"{prefix}{total:,} rows {verb} (older than {result['cutoff_days']} days).")
+        seconds = time.monotonic() - started
+        self.stdout.write(f"{prefix}{total:,} rows {verb} (older than {result['cutoff_days']} days) in {seconds:.1f}s.")
