@@ -32,12 +32,12 @@ if not DATA.exists():
 CATEGORY_CODES = {"b": "Business", "t": "Technology", "e": "Entertainment", "m": "Health"}
 START = datetime(2014, 3, 10, tzinfo=UTC)
 STEP = 0.05  # the spread: F1 when a chosen threshold moves this much either way
-ROUNDS = 2  # the settings interact (the lexical weight rescales every threshold): a second pass settles them
+ROUNDS = 1  # one pass: re-clustering, which dominates, is chosen first and the rest around it
 SEARCH: dict[str, list[float]] = {
-    "PIPELINE_TOPIC_LEXICAL_WEIGHT": [0.0, 0.05, 0.1, 0.15, 0.2, 0.3],
-    "PIPELINE_RECLUSTER_THRESHOLD": [0.10, 0.15, 0.20, 0.25, 0.30, 0.35, 0.40, 0.45],
-    "PIPELINE_TOPIC_JOIN_THRESHOLD": [0.30, 0.35, 0.40, 0.45, 0.50, 0.55, 0.60, 0.65],
-    "PIPELINE_TOPIC_MERGE_THRESHOLD": [0.40, 0.45, 0.50, 0.55, 0.60, 0.65],
+    "PIPELINE_RECLUSTER_THRESHOLD": [0.15, 0.20, 0.25, 0.30, 0.35, 0.40],
+    "PIPELINE_TOPIC_LEXICAL_WEIGHT": [0.0, 0.1, 0.2, 0.3, 0.4, 0.5],
+    "PIPELINE_TOPIC_JOIN_THRESHOLD": [0.40, 0.45, 0.50, 0.55, 0.60, 0.65],
+    "PIPELINE_TOPIC_MERGE_THRESHOLD": [0.45, 0.50, 0.55, 0.60, 0.65, 0.70],
     "PIPELINE_TOPIC_SMALL_MERGE_THRESHOLD": [0.30, 0.35, 0.40, 0.45, 0.50, 0.55],
 }
 
@@ -234,19 +234,26 @@ def main() -> None:
     )
 
     titles = [r["TITLE"] for r in rows]
-    started = time.perf_counter()
-    real.encode(titles, batch_size=64, normalize_embeddings=True, show_progress_bar=False)
-    bare = len(titles) / (time.perf_counter() - started)
+
+    def bare_encode() -> float:
+        started = time.perf_counter()
+        real.encode(titles, batch_size=64, normalize_embeddings=True, show_progress_bar=False)
+        return len(titles) / (time.perf_counter() - started)
+
+    # Bare encoding right before and right after the run: on a shared machine the load moves, and the mean
+    # of the two brackets the run better than either.
+    before = bare_encode()
     whole = _run(rows)
+    bare = (before + bare_encode()) / 2
     print(
-        f"whole file, configured settings (tuned on the file itself, not a held-out figure): "
+        f"whole file, configured settings (chosen on these stories, not a held-out figure): "
         f"F1 {whole['f1']:.3f} (P {whole['precision']:.3f} R {whole['recall']:.3f}), "
         f"category accuracy {whole['accuracy']:.3f}"
     )
     print(f"exact-duplicate titles caught {whole['duplicates']:.1%} of {whole['duplicates_expected']} (target 100%)")
     pipeline = len(rows) / whole["seconds"]
     print(
-        f"throughput pipeline {pipeline:.0f} items/s, bare encode {bare:.0f} items/s, "
+        f"throughput pipeline {pipeline:.0f} items/s, bare encode {bare:.0f} items/s (before {before:.0f}), "
         f"ratio {pipeline / bare:.0%} (target >= 100 items/s)"
     )
     stages = PipelineRun.objects.latest("started_at").stats.get("stages", {})
