@@ -46,6 +46,7 @@ class AnalyticsViewSet(viewsets.GenericViewSet):
     serializer_class = AnalyticsSnapshotSerializer
     queryset = AnalyticsSnapshot.objects.none()
     pagination_class = None
+    filter_backends = []  # its own period and limit parameters, no ordering
 
     @extend_schema(parameters=[PERIOD_PARAMETER], responses=AnalyticsSnapshotSerializer)
     @action(detail=False, methods=["get"])

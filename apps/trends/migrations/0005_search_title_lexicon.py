@@ -74,7 +74,7 @@ DROP TABLE IF EXISTS trends_search_word;
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("trends", "0003_item_embedding_model"),
+        ("trends", "0004_pipelinerun_queued_cancel_request"),
     ]
 
     operations = [migrations.RunSQL(FORWARD, BACKWARD)]

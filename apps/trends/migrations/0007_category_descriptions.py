@@ -45,7 +45,7 @@ def descriptions_add(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("trends", "0004_topic_lexical_centroid"),
+        ("trends", "0006_topic_lexical_centroid"),
     ]
 
     operations = [

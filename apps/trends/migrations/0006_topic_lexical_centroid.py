@@ -7,7 +7,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('trends', '0003_item_embedding_model'),
+        ('trends', '0005_search_title_lexicon'),
     ]
 
     operations = [
