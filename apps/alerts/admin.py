@@ -6,7 +6,6 @@ import json
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
@@ -22,6 +21,7 @@ from apps.alerts.models import (
 )
 from apps.alerts.services import channel_reenable, channel_test_send, notification_resend
 from apps.alerts.transports import TransportError
+from apps.core.admin_forms import MaskedConfigFormMixin
 from apps.core.display import AMBER, BLUE, GREEN, GREY, RED, badge_html
 
 NOTIFICATION_COLOURS = {
@@ -37,30 +37,16 @@ def _excerpt(text: str, limit: int = 80):
     return format_html('<span title="{}">{}</span>', text, text[:limit] + ("…" if len(text) > limit else ""))
 
 
-class ChannelForm(forms.ModelForm):
+class ChannelForm(MaskedConfigFormMixin, forms.ModelForm):
     """Credentials in the config show as a mask; sending the mask back keeps the stored value."""
+
+    config_mask = staticmethod(channel_config_masked)
+    config_restore = staticmethod(channel_config_restore)
+    config_validate = staticmethod(channel_config_validate)
 
     class Meta:
         model = Channel
         fields = ("name", "kind", "config", "enabled", "min_severity")
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if self.instance.pk:
-            self.initial["config"] = channel_config_masked(kind=self.instance.kind, config=self.instance.config)
-
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("kind") and "config" in cleaned:
-            name = cleaned.get("name", "")
-            try:
-                cleaned["config"] = channel_config_restore(
-                    name=name, kind=cleaned["kind"], config=cleaned["config"], stored=self.instance.config
-                )
-                channel_config_validate(kind=cleaned["kind"], name=name, config=cleaned["config"])
-            except ValidationError as exc:
-                self.add_error("config", exc)
-        return cleaned
 
 
 @admin.register(Channel)

@@ -14,6 +14,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
+from apps.core.admin_forms import MaskedConfigFormMixin
 from apps.core.display import json_pretty_html, truncated_html
 from apps.core.outage import ServiceDown
 from apps.plugins.collectors import source_config_validate
@@ -75,9 +76,12 @@ class SourceConfigField(IndentedJSONField):
             return True
 
 
-class SourceForm(forms.ModelForm):
+class SourceForm(MaskedConfigFormMixin, forms.ModelForm):
     """Credentials in the config show as a mask; sending the mask back keeps the stored value."""
 
+    config_mask = staticmethod(config_masked)
+    config_restore = staticmethod(config_secrets_restore)
+    config_validate = staticmethod(source_config_validate)
     config = SourceConfigField(required=False, initial=dict, widget=forms.Textarea(attrs={"rows": 10, "cols": 60}))
 
     class Meta:
@@ -91,22 +95,6 @@ class SourceForm(forms.ModelForm):
                 "Seconds between scheduled collections. Changing it sets the schedule of the source's periodic "
                 "task; an interval edited on that periodic task stays until this value changes."
             )
-        if self.instance.pk:
-            self.initial["config"] = config_masked(kind=self.instance.kind, config=self.instance.config)
-
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("kind") and "config" in cleaned:
-            name = cleaned.get("name", "")
-            try:
-                # The instance still holds the stored config here: the form copies onto it after clean().
-                cleaned["config"] = config_secrets_restore(
-                    name=name, kind=cleaned["kind"], config=cleaned["config"], stored=self.instance.config
-                )
-                source_config_validate(kind=cleaned["kind"], name=name, config=cleaned["config"])
-            except ValidationError as exc:
-                self.add_error("config", exc)
-        return cleaned
 
 
 class HealthFilter(admin.SimpleListFilter):
