@@ -80,10 +80,7 @@ def console_health(*, now: datetime | None = None, runs: list[PipelineRun] | Non
     now = now or timezone.now()
     runs = runs if runs is not None else pipeline_runs_recent()
     sources, more = _sources()
-    try:
-        worker_seen = worker_last_seen()
-    except Exception:  # noqa: BLE001 - the cache is down: say "never seen" rather than fail the whole console
-        worker_seen = None
+    worker_seen = worker_last_seen()  # None when the cache is down: the console still answers
     beat_seen = beat_last_seen()
     return ConsoleHealth(
         sources=sources,

@@ -28,3 +28,10 @@ def test_beat_last_seen_is_the_latest_periodic_task_send():
     PeriodicTask.objects.create(name="a", task="x", interval=every, last_run_at=sent)
     PeriodicTask.objects.create(name="b", task="x", interval=every, last_run_at=sent - timedelta(hours=1))
     assert beat_last_seen() == sent
+
+
+@pytest.mark.django_db
+def test_a_heartbeat_proves_beat_alive_before_the_scheduler_writes_last_run_at():
+    assert beat_last_seen() is None
+    heartbeat_task.apply()
+    assert is_fresh(beat_last_seen())
