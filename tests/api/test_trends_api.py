@@ -133,3 +133,16 @@ def test_why_is_cached_until_the_trend_is_ranked_again(anon, world):
     world.chips.save(update_fields=["updated_at"])
     later = anon.get(f"/api/v1/trends/{world.chips.pk}/").json()["why"]
     assert later["measures"]["volume"] < first["measures"]["volume"]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/trends/", "/api/v1/items/", "/api/v1/topics/"])
+def test_lists_read_no_vectors(anon, world, path):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert anon.get(path).status_code == 200
+    sql = " ".join(query["sql"] for query in queries.captured_queries)
+    assert '"trends_topic"."id"' in sql or '"trends_item"."id"' in sql
+    for column in ('"centroid"', '"lexical"', '"embedding"', '"search_vector"'):
+        assert column not in sql, f"{path} loads {column}"

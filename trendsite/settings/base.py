@@ -334,7 +334,7 @@ SEARCH_EMBEDDING_CACHE_SECONDS = typed("int", "SEARCH_EMBEDDING_CACHE_SECONDS", 
 # SEARCH_HNSW_MAX_SCAN_TUPLES rows were visited (relaxed_order re-sorted by distance afterwards; off = one step).
 # Semantic hits below this cosine similarity are unrelated (MiniLM scores unrelated headlines ~0-0.15).
 SEARCH_SEMANTIC_MIN_SIMILARITY = typed("float", "SEARCH_SEMANTIC_MIN_SIMILARITY", default=0.2)
-SEARCH_HNSW_EF_SEARCH = typed("int", "SEARCH_HNSW_EF_SEARCH", default=200)
+SEARCH_HNSW_EF_SEARCH = typed("int", "SEARCH_HNSW_EF_SEARCH", default=400)
 SEARCH_HNSW_ITERATIVE_SCAN = env.str("SEARCH_HNSW_ITERATIVE_SCAN", default="relaxed_order")
 SEARCH_HNSW_MAX_SCAN_TUPLES = typed("int", "SEARCH_HNSW_MAX_SCAN_TUPLES", default=20_000)
 if SEARCH_HNSW_ITERATIVE_SCAN not in ("off", "relaxed_order", "strict_order"):
