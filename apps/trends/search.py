@@ -166,12 +166,15 @@ def hnsw_session_configure(cursor: Any) -> None:
     cursor.execute("SET LOCAL enable_seqscan = off")
 
 
-def semantic_sql(filters: SearchFilters) -> tuple[str, list[Any]]:
-    """The nearest-neighbour query (parameters: vector, *filter params, vector, limit, max distance) and the
-    filter params.
+SEMANTIC_OVERFETCH = 2
 
-    MATERIALIZED keeps the HNSW-ordered LIMIT inside; relaxed_order may return it slightly out of order, so
-    the outer query sorts by the exact distance."""
+
+def semantic_sql(filters: SearchFilters) -> tuple[str, list[Any]]:
+    """The nearest-neighbour query and the filter params; ``semantic_params`` orders its parameters.
+
+    MATERIALIZED keeps the HNSW-ordered LIMIT inside; relaxed_order returns the index's order, not the exact
+    one, so the inner query reads ``SEMANTIC_OVERFETCH`` times the limit and the outer one keeps the nearest
+    by exact distance."""
     conditions, params = _filters_sql(filters)
     sql = f"""
         WITH nearest AS MATERIALIZED (
@@ -181,9 +184,14 @@ def semantic_sql(filters: SearchFilters) -> tuple[str, list[Any]]:
             ORDER BY i.embedding <=> %s
             LIMIT %s
         )
-        SELECT id, 1 - distance FROM nearest WHERE distance <= %s ORDER BY distance, id
+        SELECT id, 1 - distance FROM nearest WHERE distance <= %s ORDER BY distance, id LIMIT %s
     """  # noqa: S608 - conditions are fixed SQL, values are parameters
     return sql, params
+
+
+def semantic_params(*, vector: Any, filter_params: list[Any], limit: int, max_distance: float) -> list[Any]:
+    """The parameters of ``semantic_sql``'s query, in its order."""
+    return [vector, *filter_params, vector, limit * SEMANTIC_OVERFETCH, max_distance, limit]
 
 
 def items_semantic_search(*, query: str, filters: SearchFilters, limit: int) -> list[SearchHit]:
@@ -194,7 +202,9 @@ def items_semantic_search(*, query: str, filters: SearchFilters, limit: int) -> 
     with transaction.atomic(), vector_cursor() as cursor:
         hnsw_session_configure(cursor)
         max_distance = 1.0 - settings.SEARCH_SEMANTIC_MIN_SIMILARITY
-        cursor.execute(sql, [vector, *params, vector, limit, max_distance])
+        cursor.execute(
+            sql, semantic_params(vector=vector, filter_params=params, limit=limit, max_distance=max_distance)
+        )
         rows = cursor.fetchall()
     items = _items_load([pk for pk, _ in rows])
     return [SearchHit(item=items[pk], similarity=round(float(sim), 4)) for pk, sim in rows if pk in items]

@@ -94,7 +94,13 @@ def recall_measure(data: dict) -> None:
     from django.test import override_settings
 
     from apps.trends.embeddings import texts_embed
-    from apps.trends.search import SearchFilters, hnsw_session_configure, search_filters_build, semantic_sql
+    from apps.trends.search import (
+        SearchFilters,
+        hnsw_session_configure,
+        search_filters_build,
+        semantic_params,
+        semantic_sql,
+    )
     from apps.trends.vectors import vector_cursor
 
     rng = np.random.default_rng(1)
@@ -117,7 +123,7 @@ def recall_measure(data: dict) -> None:
             else:
                 hnsw_session_configure(cursor)
             started = time.perf_counter()
-            cursor.execute(sql, [vector, *params, vector, 10, 2.0])
+            cursor.execute(sql, semantic_params(vector=vector, filter_params=params, limit=10, max_distance=2.0))
             ids = [pk for pk, _ in cursor.fetchall()]
             return ids, time.perf_counter() - started
 

@@ -22,6 +22,7 @@ from apps.trends.search import (
     hnsw_session_configure,
     items_semantic_search,
     query_embedding_cache_key,
+    semantic_params,
     semantic_sql,
 )
 from apps.trends.vectors import vector_cursor
@@ -184,9 +185,10 @@ def test_a_selective_filter_still_fills_the_hnsw_result(source):
             hnsw_session_configure(cursor)
             # A table this small is cheaper to sort than to walk the index: make the planner walk it.
             cursor.execute("SET LOCAL enable_sort = off")
-            cursor.execute("EXPLAIN " + sql, [query, *params, query, 10, 2.0])
+            arguments = semantic_params(vector=query, filter_params=params, limit=10, max_distance=2.0)
+            cursor.execute("EXPLAIN " + sql, arguments)
             plan = "\n".join(row[0] for row in cursor.fetchall())
-            cursor.execute(sql, [query, *params, query, 10, 2.0])
+            cursor.execute(sql, arguments)
             return plan, cursor.fetchall()
 
     plan, found = nearest("relaxed_order")
