@@ -143,7 +143,9 @@ def recall_measure(data: dict) -> None:
         exact = [run(sql, params, v, exact=True) for v in vectors]
         with transaction.atomic(), vector_cursor() as cursor:
             hnsw_session_configure(cursor)
-            cursor.execute("EXPLAIN " + sql, [vectors[0], *params, vectors[0], 10, 2.0])
+            cursor.execute(
+                "EXPLAIN " + sql, semantic_params(vector=vectors[0], filter_params=params, limit=10, max_distance=2.0)
+            )
             plan = "hnsw" if "item_embedding_hnsw" in " ".join(r[0] for r in cursor.fetchall()) else "other"
         line = f"  {label:<26}{plan:>7}{statistics.median(t for _, t in exact) * 1000:>9.1f}"
         for ef in EF_SEARCH_VALUES:
