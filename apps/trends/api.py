@@ -18,7 +18,13 @@ from apps.core.rest.schema import ErrorSerializer
 from apps.trends.filtersets import ItemFilter, PipelineRunFilter, TopicFilter, TrendFilter
 from apps.trends.models import Category, Item, PipelineRun, Topic, Trend
 from apps.trends.runs import RunFinished, pipeline_run_cancel, pipeline_run_queue
-from apps.trends.selectors import trend_related, trend_score_explain, trend_timeline
+from apps.trends.selectors import (
+    ITEM_VECTORS,
+    TREND_VECTORS,
+    trend_related,
+    trend_score_explain,
+    trend_timeline,
+)
 from apps.trends.serializers import (
     CategorySerializer,
     ItemDetailSerializer,
@@ -47,17 +53,12 @@ class ItemTimePagination(ApiCursorPagination):
         return self.ordering
 
 
-# Vectors no serializer shows: parsing 50 rows of them cost more than the rest of a list page.
-_ITEM_VECTORS = ("embedding", "search_vector", "category__embedding", "topic__centroid", "topic__lexical")
-_TREND_VECTORS = ("category__embedding", "topic__centroid", "topic__lexical")
-
-
 def items_with_time() -> QuerySet[Item]:
     """Items with ``time`` (published, else collected) and what their serializer reads, in one query."""
     return (
         Item.objects.annotate(time=Coalesce("published_at", "collected_at"))
         .select_related("source", "category", "topic__trend")
-        .defer(*_ITEM_VECTORS)
+        .defer(*ITEM_VECTORS)
     )
 
 
@@ -70,7 +71,7 @@ def items_with_time() -> QuerySet[Item]:
     ),
 )
 class TrendViewSet(viewsets.ReadOnlyModelViewSet):
-    queryset = Trend.objects.select_related("category", "topic").defer(*_TREND_VECTORS)
+    queryset = Trend.objects.select_related("category", "topic").defer(*TREND_VECTORS)
     serializer_class = TrendSerializer
     filterset_class = TrendFilter
     ordering_fields = ["score", "velocity", "first_detected_at"]

@@ -24,6 +24,7 @@ from redis.exceptions import RedisError
 
 from apps.trends.embeddings import embedding_model_name, texts_embed
 from apps.trends.models import Category, Item
+from apps.trends.selectors import ITEM_VECTORS
 from apps.trends.vectors import vector_cursor
 
 logger = logging.getLogger(__name__)
@@ -53,7 +54,8 @@ class SearchFilters:
 
 @dataclass
 class SearchHit:
-    item: Item
+    item_id: int
+    item: Item | None = None  # loaded once the list is final (hybrid fuses ids, then loads its page only)
     similarity: float | None = None  # semantic: cosine similarity to the query
     rank: float | None = None  # keyword: ts_rank_cd of the item for the (possibly corrected) query
     snippet: str | None = None  # keyword: ts_headline with the configured markers, plain text
@@ -110,14 +112,18 @@ def _filters_sql(filters: SearchFilters, alias: str = "i") -> tuple[str, list[An
     return " ".join(conditions), params
 
 
-def _items_load(ids: list[int]) -> dict[int, Item]:
-    """Items by id with what a hit shows (source name, topic's trend) in one query."""
+def _hits_with_items(hits: list[SearchHit]) -> list[SearchHit]:
+    """The hits with their items and what a hit shows (source name, topic's trend), in one query; a hit whose
+    item was deleted meanwhile is dropped."""
     items = (
-        Item.objects.filter(pk__in=ids)
+        Item.objects.filter(pk__in=[hit.item_id for hit in hits])
         .select_related("source", "topic__trend")
-        .defer("embedding", "text", "search_vector")
+        .defer("text", *(f for f in ITEM_VECTORS if not f.startswith("category__")))
+        .in_bulk()
     )
-    return {item.pk: item for item in items}
+    for hit in hits:
+        hit.item = items.get(hit.item_id)
+    return [hit for hit in hits if hit.item is not None]
 
 
 # ---------------------------------------------------------------- semantic
@@ -197,6 +203,10 @@ def semantic_params(*, vector: Any, filter_params: list[Any], limit: int, max_di
 def items_semantic_search(*, query: str, filters: SearchFilters, limit: int) -> list[SearchHit]:
     """Items nearest to the query's meaning (cosine over the HNSW index), most similar first; items less
     similar than SEARCH_SEMANTIC_MIN_SIMILARITY are noise, not answers, and are left out."""
+    return _hits_with_items(_semantic_hits(query=query, filters=filters, limit=limit))
+
+
+def _semantic_hits(*, query: str, filters: SearchFilters, limit: int) -> list[SearchHit]:
     vector = query_embed(text=query)
     sql, params = semantic_sql(filters)
     with transaction.atomic(), vector_cursor() as cursor:
@@ -206,8 +216,7 @@ def items_semantic_search(*, query: str, filters: SearchFilters, limit: int) -> 
             sql, semantic_params(vector=vector, filter_params=params, limit=limit, max_distance=max_distance)
         )
         rows = cursor.fetchall()
-    items = _items_load([pk for pk, _ in rows])
-    return [SearchHit(item=items[pk], similarity=round(float(sim), 4)) for pk, sim in rows if pk in items]
+    return [SearchHit(item_id=pk, similarity=round(float(sim), 4)) for pk, sim in rows]
 
 
 # ---------------------------------------------------------------- keyword
@@ -287,6 +296,10 @@ def items_keyword_search(*, query: str, filters: SearchFilters, limit: int) -> l
     """Items matching the query's words (web-search syntax: "phrases", OR, -excluded), best ranked first,
     with highlighted snippets. When that finds fewer than SEARCH_TRIGRAM_FALLBACK_BELOW items, misspelled
     words are replaced by look-alike title words and the items found that way follow (``match="trigram"``)."""
+    return _hits_with_items(_keyword_hits(query=query, filters=filters, limit=limit))
+
+
+def _keyword_hits(*, query: str, filters: SearchFilters, limit: int) -> list[SearchHit]:
     rows = _keyword_rows("websearch_to_tsquery('english', %s)", [query], filters, limit)
     hits = [(pk, rank, snippet, "fulltext") for pk, rank, snippet in rows]
     if len(hits) < min(limit, settings.SEARCH_TRIGRAM_FALLBACK_BELOW):
@@ -296,12 +309,9 @@ def items_keyword_search(*, query: str, filters: SearchFilters, limit: int) -> l
             seen = {pk for pk, *_ in hits}
             more = _keyword_rows(corrected[0], corrected[1], filters, limit)
             hits += [(pk, rank, snippet, "trigram") for pk, rank, snippet in more if pk not in seen]
-    hits = hits[:limit]
-    items = _items_load([pk for pk, *_ in hits])
     return [
-        SearchHit(item=items[pk], rank=round(float(rank), 6), snippet=snippet, match=match)
-        for pk, rank, snippet, match in hits
-        if pk in items
+        SearchHit(item_id=pk, rank=round(float(rank), 6), snippet=snippet, match=match)
+        for pk, rank, snippet, match in hits[:limit]
     ]
 
 
@@ -315,14 +325,16 @@ def search_results_fuse(*, lists: dict[str, list[SearchHit]], limit: int) -> lis
     fused: dict[int, SearchHit] = {}
     for name, hits in lists.items():
         for position, hit in enumerate(hits, start=1):
-            merged = fused.setdefault(hit.item.pk, SearchHit(item=hit.item, ranks=dict.fromkeys(lists), score=0.0))
+            merged = fused.setdefault(
+                hit.item_id, SearchHit(item_id=hit.item_id, item=hit.item, ranks=dict.fromkeys(lists), score=0.0)
+            )
             merged.ranks[name] = position
             merged.score += 1.0 / (k + position)
             for attribute in ("similarity", "rank", "snippet", "match"):
                 if getattr(hit, attribute) is not None:
                     setattr(merged, attribute, getattr(hit, attribute))
     ordered = sorted(
-        fused.values(), key=lambda h: (-h.score, min(r for r in h.ranks.values() if r is not None), h.item.pk)
+        fused.values(), key=lambda h: (-h.score, min(r for r in h.ranks.values() if r is not None), h.item_id)
     )
     for hit in ordered:
         hit.score = round(hit.score, 6)
@@ -331,9 +343,10 @@ def search_results_fuse(*, lists: dict[str, list[SearchHit]], limit: int) -> lis
 
 def items_hybrid_search(*, query: str, filters: SearchFilters, limit: int, semantic: bool = True) -> list[SearchHit]:
     """Keyword and (unless ``semantic`` is False) semantic results fused by reciprocal rank; each list is read
-    SEARCH_HYBRID_DEPTH deep (at least ``limit``) so an item ranked well in one list can still surface."""
+    SEARCH_HYBRID_DEPTH deep (at least ``limit``) so an item ranked well in one list can still surface; only
+    the fused page's items are loaded."""
     depth = max(limit, settings.SEARCH_HYBRID_DEPTH)
-    lists = {"keyword": items_keyword_search(query=query, filters=filters, limit=depth)}
+    lists = {"keyword": _keyword_hits(query=query, filters=filters, limit=depth)}
     if semantic:
-        lists = {"semantic": items_semantic_search(query=query, filters=filters, limit=depth), **lists}
-    return search_results_fuse(lists=lists, limit=limit)
+        lists = {"semantic": _semantic_hits(query=query, filters=filters, limit=depth), **lists}
+    return _hits_with_items(search_results_fuse(lists=lists, limit=limit))

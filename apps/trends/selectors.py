@@ -16,6 +16,9 @@ from apps.trends.pipeline.rank import score_factors, topic_metrics
 # (markets on a volatile day) cannot fill the whole list while others have strong stories.
 CATEGORY_BALANCE_DECAY = 0.7
 EXPLAIN_CACHE_SECONDS = 6 * 3600
+# Vectors no list or search result shows: parsing 50 rows of them cost more than the rest of a page.
+ITEM_VECTORS = ("embedding", "search_vector", "category__embedding", "topic__centroid", "topic__lexical")
+TREND_VECTORS = ("category__embedding", "topic__centroid", "topic__lexical")
 
 logger = logging.getLogger(__name__)
 
@@ -69,8 +72,7 @@ def trend_score_explain(*, trend: Trend) -> dict[str, Any]:
     last ranking (``updated_at``), computed by the ranker's own functions.
 
     Cached per trend and ranking time (the key changes when the ranker runs again); computed directly when
-    the cache does not answer. The per-source engagement baselines read a week of items, so this saves a
-    scan on every detail view."""
+    the cache does not answer; the sources' engagement baselines are the ones the ranker published."""
     key = f"trends:why:{trend.pk}:{trend.updated_at.timestamp()}"
     try:
         cached = cache.get(key)
@@ -88,7 +90,7 @@ def trend_score_explain(*, trend: Trend) -> dict[str, Any]:
 
 def _trend_score_explain(trend: Trend) -> dict[str, Any]:
     as_of = trend.updated_at
-    metrics = topic_metrics({trend.topic_id}, as_of).get(trend.topic_id)
+    metrics = topic_metrics({trend.topic_id}, as_of, cached_baselines=True).get(trend.topic_id)
     if metrics is None:
         return {"as_of": as_of, "stored_score": trend.score, "measures": None, "factors": None, "score": 0.0}
     factors = score_factors(

@@ -1,9 +1,11 @@
 """API under load: 100,000 items and 5,000 trends (binary COPY, tests/bench/api_data.py), gunicorn on a loopback
 port, locust headless with 8 users against trends list, trend detail, keyword, semantic and hybrid search.
 
-Prints requests/s and p50/p95/p99 per endpoint (targets: list p95 < 50 ms, semantic p95 < 120 ms with the
-query embedding), the HNSW recall@10 against exact search for the same queries and filters at several
-ef_search values (target ≥ 0.95), and what a cold first semantic query costs in a fresh worker.
+Two load runs: users with no pause (the server saturated: latency is queueing behind the other 7 users) and
+users pausing 1 s on average (an analyst's pace). Prints requests/s and p50/p95/p99 per endpoint (targets:
+list p95 < 50 ms, semantic p95 < 120 ms with the query embedding), the HNSW recall@10 against exact search
+for the same queries and filters at several ef_search values (target ≥ 0.95), and what a cold first semantic
+query costs in a fresh worker.
 Sizes and duration: BENCH_API_ITEMS, BENCH_API_TRENDS, BENCH_API_SECONDS (45), BENCH_API_WORKERS (2).
 """
 
@@ -27,6 +29,7 @@ USERS = 8
 EF_SEARCH_VALUES = (40, 100, 200, 400)
 RECALL_QUERIES = 20
 SERVICE_QUERIES = 20
+THINK_SECONDS = (0.0, 1.0)  # users' mean pause between requests: saturation, then an analyst's pace
 
 
 def _port() -> int:
@@ -221,29 +224,25 @@ def cold_start_measure(log_dir: Path) -> None:
     print(f"  warm at boot: worker ready in {warm_boot:.1f} s, first semantic query {warm_first * 1000:.0f} ms")
 
 
-def load_run(server: Gunicorn, vocabulary: Path, seconds: int, out: Path) -> None:
+def load_run(server: Gunicorn, vocabulary: Path, seconds: int, out: Path, *, think: float) -> None:
     subprocess.run(
         [sys.executable, "-m", "locust", "-f", str(Path(__file__).with_name("locustfile_api.py")), "--headless",
          "-u", str(USERS), "-r", str(USERS), "--run-time", f"{seconds}s", "--host", server.url,
          "--csv", str(out), "--only-summary", "--loglevel", "WARNING", "--exit-code-on-error", "0"],
-        cwd=ROOT, env={**os.environ, "BENCH_API_VOCABULARY": str(vocabulary)}, check=True,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT, env={**os.environ, "BENCH_API_VOCABULARY": str(vocabulary), "BENCH_API_THINK": str(think)},
+        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     with Path(f"{out}_stats.csv").open(encoding="utf-8") as stream:
         rows = list(csv.DictReader(stream))
-    missing = {r["Name"] for r in rows if r["Type"] == "MISSING" and int(r["Request Count"])}
-    print(f"\nLoad: {USERS} users, {seconds} s, every request cache-cold for semantic/hybrid (queries made up):")
+    pace = "no pause between requests (saturation)" if not think else f"{think:g} s mean pause between requests"
+    print(f"\nLoad: {USERS} users, {seconds} s, {pace}; semantic/hybrid queries made up, so cache-cold:")
     print(f"  {'endpoint':<14}{'req/s':>8}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}{'requests':>10}{'failed':>8}")
     for row in rows:
-        if row["Type"] != "GET":
-            continue
-        if row["Name"] in missing:
-            print(f"  {row['Name']:<14}  missing (404: endpoint not on this branch)")
-            continue
-        print(
-            f"  {row['Name']:<14}{float(row['Requests/s']):>8.1f}{row['50%']:>8}{row['95%']:>8}{row['99%']:>8}"
-            f"{row['Request Count']:>10}{row['Failure Count']:>8}"
-        )
+        if row["Type"] == "GET":
+            print(
+                f"  {row['Name']:<14}{float(row['Requests/s']):>8.1f}{row['50%']:>8}{row['95%']:>8}{row['99%']:>8}"
+                f"{row['Request Count']:>10}{row['Failure Count']:>8}"
+            )
     total = next((r for r in rows if r["Name"] == "Aggregated"), None)
     if total:
         print(f"  {'all':<14}{float(total['Requests/s']):>8.1f}")
@@ -271,7 +270,8 @@ def main() -> None:
         server = Gunicorn(workers=workers, warm=True, log=work / "gunicorn.log")
         try:
             server.wait(warm_workers=workers)
-            load_run(server, vocabulary, seconds, work / "locust")
+            for think in THINK_SECONDS:
+                load_run(server, vocabulary, seconds, work / f"locust-{think:g}", think=think)
         finally:
             server.stop()
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())

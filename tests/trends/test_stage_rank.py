@@ -73,3 +73,18 @@ def test_a_qualifying_topic_becomes_a_trend_with_an_event_and_a_snapshot(make_it
     rank({big.pk}, ctx)  # the same time again: same snapshot, no second event
     assert TrendSnapshot.objects.filter(trend=trend).count() == 1
     assert Event.objects.filter(kind=Event.Kind.TREND_CREATED).count() == 1
+
+
+@pytest.mark.django_db
+def test_a_detail_view_reads_the_baselines_the_ranker_published(make_item, django_assert_num_queries, settings):
+    settings.TREND_MIN_ITEMS = 1
+    source = Source.objects.create(name="wire-x", kind="rss")
+    topic = _topic_with(make_item, [0, 5], source=source, metrics={"points": 50})
+    as_of = T0 + timedelta(hours=1)
+    ranked = rank({topic.pk}, StageContext(as_of=as_of))[topic.pk]
+    # A late item inside the ranked week would move a recomputed baseline; the published one stays.
+    make_item("late", minutes=1, source=source, metrics={"points": 100000})
+    with django_assert_num_queries(1):  # the topic's items; no week-long baseline scan
+        explained = topic_metrics({topic.pk}, as_of, cached_baselines=True)[topic.pk]
+    assert explained.engagement == pytest.approx(ranked.engagement)
+    assert topic_metrics({topic.pk}, as_of)[topic.pk].engagement != pytest.approx(ranked.engagement)

@@ -6,12 +6,14 @@ score = volume × (1 + 0.5·ln(1 + velocity)) × (1 + 0.3·min(engagement, 3)) �
 
 from __future__ import annotations
 
+import logging
 import math
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection, transaction
 
 from apps.core.models import Event
@@ -19,12 +21,15 @@ from apps.core.services import event_emit
 from apps.trends.models import Item, Topic, Trend, TrendSnapshot
 from apps.trends.pipeline.context import StageContext
 
+logger = logging.getLogger(__name__)
+
 VELOCITY_WEIGHT = 0.5
 ENGAGEMENT_WEIGHT = 0.3
 ENGAGEMENT_CAP = 3.0
 DIVERSITY_WEIGHT = 0.25
 VELOCITY_CAP = 1000.0
 ENGAGEMENT_BASELINE_DAYS = 7
+BASELINE_CACHE_SECONDS = 6 * 3600
 # Metrics that count as engagement, with weights: a comment costs the reader more than an upvote.
 ENGAGEMENT_KEYS = {"points": 1.0, "score": 1.0, "likes": 1.0, "comments": 2.0, "num_comments": 2.0, "views": 0.01}
 
@@ -77,10 +82,8 @@ def engagement_raw(metrics: dict) -> float:
     return total
 
 
-def _source_baselines(source_ids: set[int], as_of: datetime) -> dict[int, float]:
-    """Mean ln(1 + engagement) per source over the last week: what "normal" looks like on that source."""
-    if not source_ids:
-        return {}
+def _source_baselines_query(source_ids: set[int], as_of: datetime) -> dict[int, float]:
+    """Mean ln(1 + engagement) per source over the week before ``as_of``: what "normal" looks like there."""
     parts = " + ".join(
         f"{w} * CASE WHEN jsonb_typeof(metrics->'{k}') = 'number' THEN GREATEST((metrics->>'{k}')::float, 0) ELSE 0 END"
         for k, w in ENGAGEMENT_KEYS.items()
@@ -93,11 +96,44 @@ def _source_baselines(source_ids: set[int], as_of: datetime) -> dict[int, float]
     """  # noqa: S608 - the expression is built from constants above, values are parameters
     with connection.cursor() as cursor:
         cursor.execute(sql, [list(source_ids), as_of - timedelta(days=ENGAGEMENT_BASELINE_DAYS), as_of])
-        return {source_id: float(mean or 0.0) for source_id, mean in cursor.fetchall()}
+        found = {source_id: float(mean or 0.0) for source_id, mean in cursor.fetchall()}
+    return {source_id: found.get(source_id, 0.0) for source_id in source_ids}
 
 
-def topic_metrics(topic_ids: set[int], as_of: datetime) -> dict[int, TopicMetrics]:
-    """Volume, velocity, acceleration, engagement and diversity of each topic, counting items up to ``as_of``."""
+def _baseline_cache_key(source_id: int, as_of: datetime) -> str:
+    return f"trends:baseline:{source_id}:{as_of.timestamp()}"
+
+
+def _source_baselines(source_ids: set[int], as_of: datetime, *, from_cache: bool) -> dict[int, float]:
+    """Each source's engagement baseline as of ``as_of``. The ranker computes them and publishes them in the
+    cache; with ``from_cache`` (the trend detail's "why it ranks", whose ``as_of`` is the ranking's) they are
+    read from there, so a detail view does not scan a week of items again. A cache outage only costs the scan.
+    """
+    if not source_ids:
+        return {}
+    keys = {source_id: _baseline_cache_key(source_id, as_of) for source_id in source_ids}
+    found: dict[int, float] = {}
+    if from_cache:
+        try:
+            cached = cache.get_many(list(keys.values()))
+        except Exception:
+            logger.warning("cache unavailable; engagement baselines computed without it", exc_info=True)
+            return _source_baselines_query(source_ids, as_of)
+        found = {source_id: cached[key] for source_id, key in keys.items() if key in cached}
+    missing = source_ids - found.keys()
+    if missing:
+        computed = _source_baselines_query(missing, as_of)
+        try:
+            cache.set_many({keys[s]: v for s, v in computed.items()}, timeout=BASELINE_CACHE_SECONDS)
+        except Exception:
+            logger.warning("cache unavailable; engagement baselines not published", exc_info=True)
+        found.update(computed)
+    return found
+
+
+def topic_metrics(topic_ids: set[int], as_of: datetime, *, cached_baselines: bool = False) -> dict[int, TopicMetrics]:
+    """Volume, velocity, acceleration, engagement and diversity of each topic, counting items up to ``as_of``.
+    ``cached_baselines`` reads the sources' engagement baselines the ranker published for ``as_of``."""
     half_life = settings.RANK_HALF_LIFE_HOURS
     recent_h, baseline_h = settings.RANK_RECENT_HOURS, settings.RANK_BASELINE_HOURS
     rows = Item.objects.filter(topic_id__in=topic_ids).values_list(
@@ -108,7 +144,8 @@ def topic_metrics(topic_ids: set[int], as_of: datetime) -> dict[int, TopicMetric
         when = published_at or collected_at
         if when <= as_of:
             by_topic[topic_id].append((source_id, when, metrics))
-    baselines = _source_baselines({s for items in by_topic.values() for s, _, _ in items}, as_of)
+    source_ids = {s for items in by_topic.values() for s, _, _ in items}
+    baselines = _source_baselines(source_ids, as_of, from_cache=cached_baselines)
     floor = 1.0 / baseline_h  # one item per baseline window: a brand-new topic is measured against that
     result = {}
     for topic_id, items in by_topic.items():
