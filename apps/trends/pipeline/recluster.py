@@ -23,8 +23,6 @@ from types import SimpleNamespace
 import numpy as np
 from django.conf import settings
 from django.db import transaction
-from scipy.cluster.hierarchy import fcluster, linkage
-from scipy.spatial.distance import squareform
 
 from apps.core.models import Event
 from apps.core.services import event_emit
@@ -63,6 +61,11 @@ FROM unnest(%s::bigint[], %b::vector[], %b::vector[]) AS v(id, centroid, lexical
 
 def _clusters(vectors: np.ndarray, lexicals: np.ndarray) -> np.ndarray:
     """Average-linkage cluster labels over the blended similarity, cut at the re-clustering threshold."""
+    # Imported here: scipy costs every process that loads the app registry (web, worker, each manage.py
+    # command) 0.2 s at start-up, and only the pipeline's re-clustering needs it.
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.spatial.distance import squareform
+
     if len(vectors) < 2:
         return np.ones(len(vectors), dtype=int)
     blended = similarity(vectors @ vectors.T, lexicals @ lexicals.T, settings.PIPELINE_TOPIC_LEXICAL_WEIGHT)
