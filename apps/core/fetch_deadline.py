@@ -1,4 +1,4 @@
-"""A deadline for a whole fetch, from connect to last byte, enforced on every socket operation.
+"""A deadline for a whole fetch, from DNS lookup to last byte, enforced on every socket operation.
 
 httpx's timeouts bound each single read, so a server that drips its headers one byte a second never trips
 them. Here every connect, TLS handshake, read and write waits at most until the deadline of the fetch in
@@ -29,6 +29,12 @@ def fetch_deadline(seconds: float) -> Iterator[float]:
         yield deadline
     finally:
         _deadline.reset(token)
+
+
+def deadline_remaining() -> float | None:
+    """Seconds left before the deadline of the fetch in progress (at least 0), or None outside one."""
+    deadline = _deadline.get()
+    return None if deadline is None else max(deadline - time.monotonic(), 0.0)
 
 
 def _bounded(timeout: float | None, expired: type[Exception]) -> float | None:

@@ -2,7 +2,7 @@
 
 It accepts only http(s) URLs, checks the address of every hop (redirects included) against the guard after
 DNS resolution and connects to the address it checked, drops credentials on a hop to another origin, bounds
-time (one deadline from connect to last byte) and size, sends a descriptive User-Agent, does conditional GETs
+time (one deadline from DNS lookup to last byte) and size, sends a descriptive User-Agent, does conditional GETs
 and turns every failure into a ``FetchError`` that says whether trying again later can help and, for 429/503,
 when.
 """
@@ -23,7 +23,7 @@ import httpx
 from django.conf import settings
 from django.utils import timezone
 
-from apps.core.fetch_deadline import DeadlineTransport, fetch_deadline
+from apps.core.fetch_deadline import DeadlineTransport, deadline_remaining, fetch_deadline
 from apps.core.netguard import AddressRefused, HostUnresolved, host_resolve
 from apps.core.redact import header_is_credential, param_is_credential
 
@@ -132,7 +132,7 @@ def _pinned_request(
         raise FetchError(f"URL has no host: {str(url)[:200]!r}", permanent=True)
     port = url.port or _DEFAULT_PORTS[url.scheme]
     try:
-        address = host_resolve(url.host, port)[0]
+        address = host_resolve(url.host, port, timeout=deadline_remaining())[0]
     except AddressRefused as exc:
         # A DNS failure may be an outage or a lapsed record: temporary. A refused address stays refused.
         raise FetchError(f"{url.host}: {exc}", permanent=not isinstance(exc, HostUnresolved)) from None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from functools import lru_cache
 
 from django.conf import settings
@@ -17,6 +19,11 @@ class AddressRefused(Exception):
 
 class HostUnresolved(AddressRefused):
     """DNS gave no answer for the host (yet): unlike a refused address, worth trying again later."""
+
+
+# getaddrinfo cannot be interrupted; a lookup that outlives its fetch's deadline finishes here, unwaited-for.
+# Bounded, so a dead resolver ties up these threads, not the workers' (what waits for them fails at its limit).
+_LOOKUPS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="dns")
 
 
 @lru_cache(maxsize=8)
@@ -80,8 +87,9 @@ def address_check(address: IPAddress) -> None:
         )
 
 
-def host_resolve(host: str, port: int) -> list[IPAddress]:
-    """Resolve ``host`` and check every address it has; the caller connects to the first one.
+def host_resolve(host: str, port: int, *, timeout: float | None = None) -> list[IPAddress]:
+    """Resolve ``host`` and check every address it has; the caller connects to the first one. A lookup
+    taking longer than ``timeout`` seconds is ``HostUnresolved`` (the resolver's own retries can take 20 s).
 
     Checking all of them (not only the first) stops a name that mixes a public and a private address from
     slipping through on a second lookup.
@@ -94,9 +102,14 @@ def host_resolve(host: str, port: int) -> list[IPAddress]:
         addresses = [literal]
     else:
         try:
-            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            if timeout is None:
+                infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            else:
+                infos = _LOOKUPS.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM).result(timeout)
         except socket.gaierror as exc:
             raise HostUnresolved(f"cannot resolve host {host!r}: {exc.strerror}") from None
+        except FutureTimeout:
+            raise HostUnresolved(f"cannot resolve host {host!r}: no answer within {timeout:.1f} s") from None
         addresses = list(dict.fromkeys(ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos))
     for address in addresses:
         address_check(address)

@@ -2,6 +2,8 @@
 address or an invalid config are permanent (unhealthy at once, the longest backoff)."""
 
 import socket
+import threading
+import time
 from datetime import timedelta
 from io import StringIO
 
@@ -31,6 +33,25 @@ def test_a_dns_failure_is_temporary(dns_down):
     with pytest.raises(FetchError) as raised:
         http_fetch("http://feeds.example.com/rss")
     assert "cannot resolve host" in raised.value.message and not raised.value.permanent
+
+
+def test_a_resolver_that_hangs_is_bounded_by_the_fetch_deadline(monkeypatch, settings):
+    settings.TRENDSITE_FETCH_TOTAL_TIMEOUT = 0.5
+    released = threading.Event()
+
+    def _hang(*args, **kwargs):
+        released.wait(10)
+        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+    monkeypatch.setattr(socket, "getaddrinfo", _hang)
+    started = time.monotonic()
+    try:
+        with pytest.raises(FetchError, match=r"no answer within 0\.5 s") as raised:
+            http_fetch("http://feeds.example.com/rss")
+    finally:
+        released.set()
+    assert time.monotonic() - started < 5  # not the resolver's 10 s
+    assert not raised.value.permanent
 
 
 def test_a_refused_address_stays_permanent():
