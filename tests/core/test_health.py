@@ -1,5 +1,7 @@
+import socket
 import time
 
+import psycopg
 import pytest
 from django.contrib.auth.models import User
 from django.db import connection
@@ -118,3 +120,20 @@ def test_favicon_is_served(client):
     assert response.status_code == 200 and response["Content-Type"] == "image/x-icon"
     assert response.content[:4] == b"\x00\x00\x01\x00"  # an ICO file
     assert "max-age=604800" in response["Cache-Control"]
+
+
+def test_a_database_that_accepts_but_never_answers_fails_within_the_connect_timeout():
+    """A connection is bounded by DATABASE_CONNECT_TIMEOUT (default 5 s), not by the operating system's
+    minutes: here a listener that accepts and says nothing stands in for a wedged server."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    try:
+        params = {**connection.get_connection_params(), "host": "127.0.0.1", "port": listener.getsockname()[1]}
+        assert params["connect_timeout"] == 5
+        started = time.monotonic()
+        with pytest.raises(psycopg.OperationalError, match="timeout"):
+            connection.get_new_connection(params)
+        assert time.monotonic() - started < 15
+    finally:
+        listener.close()

@@ -84,6 +84,11 @@ TEMPLATES = [
 DATABASES = {"default": database("DATABASE_URL", default=_default_db)}
 DATABASES["default"]["CONN_MAX_AGE"] = typed("int", "CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A database that accepts connections but never answers would otherwise hold a request, /readyz or a task
+# for minutes; ?connect_timeout= in DATABASE_URL wins over this.
+DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+    "connect_timeout", typed("int", "DATABASE_CONNECT_TIMEOUT", default=5)
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = redis_url("REDIS_URL", default=_default_redis)
