@@ -15,13 +15,19 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from apps.core.admin_forms import MaskedConfigFormMixin
-from apps.core.display import json_pretty_html, truncated_html
+from apps.core.display import GREY, badge_html, json_pretty_html, truncated_html
 from apps.core.outage import ServiceDown
 from apps.plugins.collectors import source_config_validate
 from apps.plugins.collectors.base import CONFIG_MAX_DEPTH, config_shape_problem
 from apps.plugins.config_secrets import config_masked, config_secrets_restore
-from apps.plugins.health_display import RECENT_RUNS, health_badge_html, run_details_html, runs_sparkline_html
-from apps.plugins.models import CollectionRun, Source
+from apps.plugins.health_display import (
+    FEED_STATUS_COLOURS,
+    RECENT_RUNS,
+    health_badge_html,
+    run_details_html,
+    runs_sparkline_html,
+)
+from apps.plugins.models import CollectionRun, FeedState, Source
 from apps.plugins.services import source_enabled_set, source_health_reset
 from apps.plugins.tasks import sources_collect_enqueue
 
@@ -191,6 +197,7 @@ class SourceAdmin(admin.ModelAdmin):
         "last_error_full",
         "recent_runs_chart",
         "all_runs_link",
+        "feed_urls_link",
         "config_masked",
         "etag",
         "last_modified",
@@ -258,6 +265,21 @@ class SourceAdmin(admin.ModelAdmin):
             return "–"
         url = reverse("admin:plugins_collectionrun_changelist") + f"?source__id__exact={source.pk}"
         return format_html('<a href="{}">All {} runs</a>', url, f"{source.runs.count():,}")
+
+    @admin.display(description="feed URLs")
+    def feed_urls_link(self, source: Source):
+        if not source.pk or source.kind != "rss":
+            return "–"
+        states = source.feed_states.all()
+        url = reverse("admin:plugins_feedstate_changelist") + f"?source__id__exact={source.pk}"
+        failing = states.filter(last_status="failed").count()
+        return format_html(
+            '<a href="{}">{} URLs</a>, <a href="{}&last_status__exact=failed">{} failing</a>',
+            url,
+            f"{states.count():,}",
+            url,
+            f"{failing:,}",
+        )
 
     @admin.display(description="schedule")
     def schedule_link(self, source: Source):
@@ -327,3 +349,29 @@ class CollectionRunAdmin(RunColumnsMixin, admin.ModelAdmin):
     @admin.display(description="skip reasons")
     def skip_reasons_display(self, run: CollectionRun):
         return json_pretty_html(run.skip_reasons)
+
+
+@admin.register(FeedState)
+class FeedStateAdmin(admin.ModelAdmin):
+    """Each feed URL of an rss source as its last collection left it: which of 2,000 URLs keep failing, and why.
+    Written by collections only; a URL leaves when the source's config no longer lists it."""
+
+    list_display = ("url", "source", "status_badge", "error_excerpt", "last_fetched_at")
+    list_filter = ("last_status", "source")
+    list_select_related = ("source",)
+    search_fields = ("url", "last_error")
+    ordering = ("source", "url")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="last status", ordering="last_status")
+    def status_badge(self, state: FeedState):
+        return badge_html(colour=FEED_STATUS_COLOURS.get(state.last_status, GREY), label=state.last_status or "–")
+
+    @admin.display(description="last error")
+    def error_excerpt(self, state: FeedState):
+        return truncated_html(state.last_error, length=100)

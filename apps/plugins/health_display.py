@@ -18,6 +18,8 @@ STATUS_COLOURS = {
     CollectionRun.Status.SKIPPED: "#d1d5db",
     CollectionRun.Status.RUNNING: BLUE,
 }
+# A feed URL's last outcome (apps.plugins.collectors.rss.FeedResult.status).
+FEED_STATUS_COLOURS = {"ok": GREEN, "not_modified": "#86efac", "failed": RED}
 _BAR_WIDTH, _BAR_GAP, _HEIGHT = 6, 2, 16
 
 

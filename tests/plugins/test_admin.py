@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.plugins.config_secrets import MASK
-from apps.plugins.models import CollectionRun, PluginHealth, Source
+from apps.plugins.models import CollectionRun, FeedState, PluginHealth, Source
 from tests.plugins.factories import SourceFactory
 
 pytestmark = pytest.mark.django_db
@@ -231,3 +231,25 @@ def test_credentials_from_the_environment_are_masked_in_errors_too(httpserver, m
     source = SourceFactory(kind="youtube", config={"base_url": httpserver.url_for("/youtube/v3")})
     run = source_collect(source=source)
     assert run.status == "failed" and "AIza-env-key" not in run.error and "key=********" in run.error
+
+
+def test_feed_urls_of_an_rss_source_show_which_fail_and_why(admin_client):
+    source = SourceFactory(kind="rss", config={"urls": ["https://a.example/feed", "https://b.example/feed"]})
+    now = timezone.now()
+    FeedState.objects.create(source=source, url="https://a.example/feed", last_status="ok", last_fetched_at=now)
+    FeedState.objects.create(
+        source=source,
+        url="https://b.example/feed",
+        last_status="failed",
+        last_error="HTTP 404 from https://b.example/feed <script>alert(1)</script>",
+        last_fetched_at=now,
+    )
+    page = admin_client.get(reverse("admin:plugins_source_change", args=[source.pk])).content.decode()
+    assert "2 URLs" in page and "1 failing" in page
+    feeds = reverse("admin:plugins_feedstate_changelist")
+    failing = f"{feeds}?source__id__exact={source.pk}&last_status__exact=failed"
+    assert failing in page.replace("&amp;", "&")
+    listed = admin_client.get(failing).content.decode()
+    assert "https://b.example/feed" in listed and "https://a.example/feed" not in listed
+    assert "HTTP 404" in listed and "<script>alert(1)" not in listed
+    assert admin_client.get(reverse("admin:plugins_feedstate_add")).status_code == 403
