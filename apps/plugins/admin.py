@@ -274,7 +274,7 @@ class SourceAdmin(admin.ModelAdmin):
         url = reverse("admin:plugins_feedstate_changelist") + f"?source__id__exact={source.pk}"
         failing = states.filter(last_status="failed").count()
         return format_html(
-            '<a href="{}">{} URLs</a>, <a href="{}&last_status__exact=failed">{} failing</a>',
+            '<a href="{}">{} URLs</a>, <a href="{}&amp;last_status__exact=failed">{} failing</a>',
             url,
             f"{states.count():,}",
             url,

@@ -58,7 +58,7 @@ def items_with_time() -> QuerySet[Item]:
     return (
         Item.objects.annotate(time=Coalesce("published_at", "collected_at"))
         .select_related("source", "category", "topic__trend")
-        .defer(*ITEM_VECTORS)
+        .defer(*ITEM_VECTORS, "category__embedding")
     )
 
 

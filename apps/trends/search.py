@@ -118,7 +118,7 @@ def _hits_with_items(hits: list[SearchHit]) -> list[SearchHit]:
     items = (
         Item.objects.filter(pk__in=[hit.item_id for hit in hits])
         .select_related("source", "topic__trend")
-        .defer("text", *(f for f in ITEM_VECTORS if not f.startswith("category__")))
+        .defer("text", *ITEM_VECTORS)
         .in_bulk()
     )
     for hit in hits:
