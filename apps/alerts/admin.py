@@ -22,6 +22,7 @@ from apps.alerts.models import (
 from apps.alerts.services import channel_reenable, channel_test_send, notification_resend
 from apps.alerts.transports import TransportError
 from apps.core.admin_forms import MaskedConfigFormMixin
+from apps.core.admin_inlines import ReadOnlyTabularInline
 from apps.core.display import AMBER, BLUE, GREEN, GREY, RED, badge_html
 
 NOTIFICATION_COLOURS = {
@@ -112,13 +113,9 @@ class AlertRuleAdmin(admin.ModelAdmin):
     filter_horizontal = ("channels",)
 
 
-class AttemptInline(admin.TabularInline):
+class AttemptInline(ReadOnlyTabularInline):
     model = NotificationAttempt
     fields = ("number", "started_at", "duration_ms", "ok", "error")
-    readonly_fields = fields
-    extra = 0
-    max_num = 0
-    can_delete = False
 
 
 @admin.register(Notification)
@@ -157,13 +154,9 @@ class NotificationAdmin(admin.ModelAdmin):
         self.message_user(request, f"Queued {queryset.count()} notification(s) to be sent again.", messages.SUCCESS)
 
 
-class DigestDeliveryInline(admin.TabularInline):
+class DigestDeliveryInline(ReadOnlyTabularInline):
     model = DigestDelivery
     fields = ("period", "status", "trend_count", "error", "created_at")
-    readonly_fields = fields
-    extra = 0
-    max_num = 0
-    can_delete = False
 
     def get_queryset(self, request):
         return super().get_queryset(request).order_by("-id")

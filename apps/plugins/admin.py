@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from apps.core.admin_forms import MaskedConfigFormMixin
+from apps.core.admin_inlines import ReadOnlyTabularInline
 from apps.core.display import GREY, badge_html, json_pretty_html, truncated_html
 from apps.core.outage import ServiceDown
 from apps.plugins.collectors import source_config_validate
@@ -145,14 +146,10 @@ class RunColumnsMixin:
         return truncated_html(run.error, length=80)
 
 
-class RecentRunInline(RunColumnsMixin, admin.TabularInline):
+class RecentRunInline(RunColumnsMixin, ReadOnlyTabularInline):
     model = CollectionRun
     verbose_name_plural = f"Last {INLINE_RUNS} runs"
     fields = (*RUN_COLUMNS, "error_excerpt")
-    readonly_fields = fields
-    extra = 0
-    max_num = 0
-    can_delete = False
     show_change_link = True
 
     def get_queryset(self, request):

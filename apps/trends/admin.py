@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from apps.core.admin_inlines import ReadOnlyTabularInline
 from apps.core.display import (
     AMBER,
     BLUE,
@@ -83,14 +84,10 @@ def topic_items_html(topic: Topic | None) -> SafeString:
     )
 
 
-class SnapshotInline(admin.TabularInline):
+class SnapshotInline(ReadOnlyTabularInline):
     model = TrendSnapshot
     fields = ("taken_at", "score_display", "velocity_display", "item_count")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
     ordering = ("-taken_at",)
-    max_num = 0
 
     def get_queryset(self, request):
         return super().get_queryset(request).order_by("-taken_at")
