@@ -17,13 +17,6 @@ XSS = "<script>alert(1)</script>"
 
 
 @pytest.fixture
-def staff_client(client, db):
-    User.objects.create_superuser("ops", "ops@example.com", "pw")
-    client.login(username="ops", password="pw")
-    return client
-
-
-@pytest.fixture
 def busy(world):
     """The known world plus recent activity: runs this hour, snapshots, failures with hostile text."""
     now = timezone.now()

@@ -40,6 +40,23 @@ def test_malformed_setting_stops_startup_naming_the_variable(variable, value):
     assert variable in result.stderr.splitlines()[-1]
 
 
+def _manage_in_production(*args: str) -> subprocess.CompletedProcess:
+    """``manage.py ARGS`` under production settings with real-looking values for what they require."""
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "trendsite.settings.production",
+            "SECRET_KEY": secrets.token_urlsafe(64),
+            "ALLOWED_HOSTS": "trends.example.com",
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 def test_production_settings_refuse_a_missing_secret_key():
     env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
     result = subprocess.run(
@@ -55,19 +72,7 @@ def test_production_settings_refuse_a_missing_secret_key():
 
 
 def test_production_check_deploy_is_clean_with_real_values():
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT,
-        env={
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "trendsite.settings.production",
-            "SECRET_KEY": secrets.token_urlsafe(64),
-            "ALLOWED_HOSTS": "trends.example.com",
-        },
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = _manage_in_production("check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
 
@@ -93,19 +98,7 @@ def test_sentry_starts_only_with_a_dsn(dsn, active):
 
 
 def test_demo_user_is_refused_under_production_settings():
-    result = subprocess.run(
-        [sys.executable, "manage.py", "ensure_demo_user"],
-        cwd=ROOT,
-        env={
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "trendsite.settings.production",
-            "SECRET_KEY": secrets.token_urlsafe(64),
-            "ALLOWED_HOSTS": "trends.example.com",
-        },
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = _manage_in_production("ensure_demo_user")
     assert result.returncode == 1
     assert "refuses to run under production settings" in result.stderr
     assert "Demo login" not in result.stdout

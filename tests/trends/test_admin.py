@@ -1,20 +1,12 @@
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import User
 from django.utils import timezone
 
 from apps.plugins.models import Source
 from apps.trends.models import Item, PipelineRun, Topic, Trend, TrendSnapshot
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff_client(client):
-    User.objects.create_superuser("ops", "ops@example.com", "pw")
-    client.login(username="ops", password="pw")
-    return client
 
 
 def _trend(title: str, state: str, scores: list[float]) -> Trend:

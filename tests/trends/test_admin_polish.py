@@ -4,7 +4,6 @@ and a topic's items on their pages, long errors kept short with the whole text o
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import User
 from django.utils import timezone
 
 from apps.plugins.models import CollectionRun, Source
@@ -12,13 +11,6 @@ from apps.trends.models import Item, PipelineRun, Topic, Trend
 
 pytestmark = pytest.mark.django_db
 XSS = "<script>alert(1)</script>"
-
-
-@pytest.fixture
-def staff_client(client):
-    User.objects.create_superuser("ops", "ops@example.com", "pw")
-    client.login(username="ops", password="pw")
-    return client
 
 
 @pytest.fixture

@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-from django.contrib.auth.models import User
 
 from apps.trends.embeddings import texts_embed
 from apps.trends.models import Category
@@ -10,13 +9,6 @@ from apps.trends.vectors import unit
 from .conftest import unit_vector
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff_client(client):
-    User.objects.create_superuser("ops", "ops@example.com", "pw")
-    client.login(username="ops", password="pw")
-    return client
 
 
 def _form(category: Category, descriptions: str) -> dict[str, str]:
