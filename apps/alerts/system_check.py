@@ -10,17 +10,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
+from apps.core.advisory_lock import advisory_lock
 from apps.core.health import system_check_readiness
 from apps.core.liveness import beat_last_seen, is_fresh, worker_last_seen
 from apps.core.models import Event
 from apps.core.services import event_emit
 from apps.trends.models import PipelineRun
 
-# Serialises concurrent checks so two workers cannot both write the same transition.
-_LOCK_ID = 0x7472_6E64_5343  # "trndSC"
+# Serialises concurrent checks so two workers cannot both write the same transition; a check that waits
+# longer than this for another one skips writing (the next periodic check sees the state it left).
+SYSTEM_CHECK_LOCK = "system-check"
+_LOCK_WAIT_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -65,9 +68,9 @@ def system_check_run(*, now: datetime | None = None) -> SystemCheckResult:
     """Run the checks and write an event on a transition (healthy <-> unhealthy, or a new set of failures)."""
     checks = system_checks(now=now)
     failed = sorted(name for name, check in checks.items() if not check["ok"])
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_ID])
+    with advisory_lock(SYSTEM_CHECK_LOCK, wait_seconds=_LOCK_WAIT_SECONDS) as acquired, transaction.atomic():
+        if not acquired:
+            return SystemCheckResult(checks=checks, event="")
         last = (
             Event.objects.filter(kind__in=[Event.Kind.SYSTEM_UNHEALTHY, Event.Kind.SYSTEM_RECOVERED])
             .order_by("-id")

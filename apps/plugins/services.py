@@ -5,9 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import random
-import threading
 import time
-import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -17,10 +15,11 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask, PeriodicTasks
 
+from apps.core.advisory_lock import advisory_lock
 from apps.core.http import FetchError
 from apps.core.models import Event
 from apps.core.services import event_emit
@@ -38,34 +37,10 @@ COLLECT_TASK = "apps.plugins.tasks.source_collect"
 BACKOFF_CAP = timedelta(hours=24)
 ERROR_MAX_CHARS = 1000
 # A second delivery of the same source's task while the first still runs (acks_late, beat overlap) or a
-# `collect` alongside a worker does nothing. The lock is a PostgreSQL session advisory lock (two-int form,
-# this namespace, the source id): PostgreSQL drops it when the holder's connection ends, so a worker killed
-# mid-collect frees its source at once and Celery's redelivery of the task collects.
-_COLLECT_LOCK_SPACE = zlib.crc32(b"trendsite.collect") - 2**31
-_held_here: set[int] = set()  # session locks are re-entrant; one process must not collect a source twice either
-_held_here_guard = threading.Lock()
-
-
-def _collect_lock_try(key: int) -> bool:
-    with _held_here_guard:
-        if key in _held_here:
-            return False
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [_COLLECT_LOCK_SPACE, key])
-            acquired = bool(cursor.fetchone()[0])
-        if acquired:
-            _held_here.add(key)
-        return acquired
-
-
-def _collect_lock_release(key: int) -> None:
-    with _held_here_guard:
-        _held_here.discard(key)
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_COLLECT_LOCK_SPACE, key])
-        except DatabaseError:
-            logger.warning("collection lock %s: session lost, and the lock with it", key, exc_info=True)
+# `collect` alongside a worker does nothing: the source's advisory lock (apps.core.advisory_lock) is held by
+# the collecting process's database session, so a worker killed mid-collect frees its source at once and
+# Celery's redelivery of the task collects.
+COLLECT_LOCK = "collect"
 
 
 # A source still failing after this many runs in a row alerts once more (plugin.failed with "repeat").
@@ -79,13 +54,8 @@ def source_collect_lock(*, source_id: int) -> Iterator[bool]:
     Held by this process's database session: released when the block ends, or by PostgreSQL when the
     process dies, so a killed collect never keeps its source locked.
     """
-    key = source_id % 2**31  # the two-int form takes int4; ids past that share a lock, which only serialises
-    acquired = _collect_lock_try(key)
-    try:
+    with advisory_lock(COLLECT_LOCK, source_id) as acquired:
         yield acquired
-    finally:
-        if acquired:
-            _collect_lock_release(key)
 
 
 def source_backoff(*, poll_interval: int, consecutive_failures: int) -> timedelta:

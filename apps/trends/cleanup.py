@@ -2,10 +2,14 @@
 
 One service for ``manage.py cleanup`` and the daily beat task. Rules (``N`` = ``days``):
 items published (else collected) more than N days ago, unless their topic's trend is emerging, viral or
-sustained; dead and declining trends not updated for N days (their snapshots with them); topics with no
+sustained or the pipeline has not processed them yet (``processed_at`` NULL: the next run may join them to a
+live trend); dead and declining trends not updated for N days (their snapshots with them); topics with no
 items left; pipeline and collection runs started, processed events created, sent notifications sent and
 finished task results done more than N days ago; and embeddings computed by another model than the
 current one are cleared (``embedding`` NULL), for ``reembed`` to fill again.
+
+A cleanup that changes rows holds the pipeline lock, so it never deletes under a running pipeline: while a
+run holds it, ``cleanup_run`` raises ``PipelineAlreadyRunning`` at once and deletes nothing.
 
 Other apps' models are looked up by name (``trends`` never imports ``plugins`` or ``alerts``); an app that is
 not installed simply has nothing to clean.
@@ -14,6 +18,7 @@ not installed simply has nothing to clean.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import nullcontext
 from datetime import timedelta
 from typing import Any
 
@@ -28,6 +33,7 @@ from apps.core.models import Event
 from apps.core.sql_batches import rows_delete_batched, rows_update_batched
 from apps.trends.embeddings import embedding_model_name
 from apps.trends.models import Item, Topic, Trend
+from apps.trends.pipeline.lock import pipeline_lock
 
 ACTIVE_STATES = (Trend.State.EMERGING, Trend.State.VIRAL, Trend.State.SUSTAINED)
 # What `--only` accepts, in the order a cleanup runs them: items first, so topics they empty go too.
@@ -59,7 +65,7 @@ def _items_expired(cutoff) -> models.QuerySet:
     active_trend = Trend.objects.filter(topic_id=models.OuterRef("topic_id"), state__in=ACTIVE_STATES)
     return (
         Item.objects.alias(at=Coalesce("published_at", "collected_at"))
-        .filter(at__lt=cutoff)
+        .filter(at__lt=cutoff, processed_at__isnull=False)
         .filter(~models.Exists(active_trend))
     )
 
@@ -134,7 +140,8 @@ def cleanup_run(
 
     Every change commits in batches of ``batch_size`` rows (``CLEANUP_BATCH_SIZE``), so the site keeps
     answering, an interrupted cleanup keeps what it did, and running it again finishes the rest.
-    Returns the counts under ``RESULT_KEYS`` plus ``cutoff_days`` and ``timestamp`` (ISO 8601).
+    Returns the counts under ``RESULT_KEYS`` plus ``cutoff_days`` and ``timestamp`` (ISO 8601). Raises
+    ``PipelineAlreadyRunning`` (nothing changed) when a pipeline run holds the lock; a dry run needs no lock.
     """
     days = settings.CLEANUP_DAYS if days is None else days
     if days < 1:
@@ -147,13 +154,14 @@ def cleanup_run(
     now = timezone.now()
     cutoff = now - timedelta(days=days)
     result: dict[str, Any] = dict.fromkeys(RESULT_KEYS, 0)
-    for part, key, queryset in _plan(cutoff=cutoff, dry_run=dry_run, parts=parts):
-        if part not in parts or queryset is None:
-            continue
-        if dry_run:
-            result[key] = queryset.count()
-            continue
-        result[key] = _run_step(key=key, queryset=queryset, batch_size=batch_size, progress=progress)
+    with nullcontext() if dry_run else pipeline_lock():
+        for part, key, queryset in _plan(cutoff=cutoff, dry_run=dry_run, parts=parts):
+            if part not in parts or queryset is None:
+                continue
+            if dry_run:
+                result[key] = queryset.count()
+                continue
+            result[key] = _run_step(key=key, queryset=queryset, batch_size=batch_size, progress=progress)
     result["cutoff_days"] = days
     result["timestamp"] = now.isoformat()
     return result

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-import zlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -13,7 +12,7 @@ from datetime import datetime
 import numpy as np
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
@@ -25,6 +24,7 @@ from apps.trends.pipeline.describe import describe, items_categorise
 from apps.trends.pipeline.embed import embed, item_embedding_text
 from apps.trends.pipeline.language import language
 from apps.trends.pipeline.lifecycle import lifecycle
+from apps.trends.pipeline.lock import PipelineAlreadyRunning, pipeline_lock
 from apps.trends.pipeline.neardup import dedup_near
 from apps.trends.pipeline.normalise import normalise
 from apps.trends.pipeline.rank import rank
@@ -98,14 +98,9 @@ WORKFLOWS: dict[str, list[str]] = {
     "process_only": ["process"],
     "refresh": ["refresh"],
 }
-LOCK_KEY = zlib.crc32(b"trendsite.pipeline")  # one advisory-lock key for every pipeline run
 
 ProgressCallback = Callable[[int, int], None]
 _Prepared = tuple[list[Item], "Future[np.ndarray]"]
-
-
-class PipelineAlreadyRunning(Exception):
-    """Another run holds the advisory lock."""
 
 
 class PipelineCancelled(Exception):
@@ -114,21 +109,6 @@ class PipelineCancelled(Exception):
 
 def _cancel_requested(run_id: int) -> bool:
     return PipelineRun.objects.filter(pk=run_id, cancel_requested_at__isnull=False).exists()
-
-
-@contextmanager
-def pipeline_lock() -> Iterator[None]:
-    """Session-level PostgreSQL advisory lock: held across the run's many transactions (``reembed`` takes
-    it too, so no run mixes vectors of two models)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s)", [LOCK_KEY])
-        if not cursor.fetchone()[0]:
-            raise PipelineAlreadyRunning("Pipeline already running: another run holds the lock; try again later.")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s)", [LOCK_KEY])
 
 
 LOST_RUN_ERROR = "worker lost: the process running it died before it finished"

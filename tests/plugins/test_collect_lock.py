@@ -9,8 +9,9 @@ import sys
 import pytest
 from django.db import connection
 
+from apps.core.advisory_lock import advisory_lock_ids
 from apps.plugins.models import CollectionRun
-from apps.plugins.services import _COLLECT_LOCK_SPACE, source_collect_lock
+from apps.plugins.services import COLLECT_LOCK, source_collect_lock
 from apps.plugins.tasks import source_collect
 from tests.plugins.factories import SourceFactory
 
@@ -35,7 +36,7 @@ def worker_collecting():
 
     def start(source_id: int) -> subprocess.Popen:
         process = subprocess.Popen(
-            [sys.executable, "-c", _HOLDER, json.dumps(dsn), str(_COLLECT_LOCK_SPACE), str(source_id)],
+            [sys.executable, "-c", _HOLDER, json.dumps(dsn), *map(str, advisory_lock_ids(COLLECT_LOCK, source_id))],
             stdout=subprocess.PIPE,
             text=True,
         )

@@ -8,14 +8,17 @@ from datetime import timedelta
 import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.utils import timezone
 from django_celery_results.models import TaskResult
 
+from apps.core.advisory_lock import advisory_lock_ids
 from apps.core.models import Event
 from apps.plugins.models import CollectionRun
 from apps.trends.cleanup import RESULT_KEYS, cleanup_run
 from apps.trends.embeddings import embedding_model_name
 from apps.trends.models import Item, PipelineRun, Topic, Trend, TrendSnapshot
+from apps.trends.pipeline.lock import PIPELINE_LOCK, PipelineAlreadyRunning
 from apps.trends.tasks import cleanup_run_task
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -38,6 +41,7 @@ def world(source):
     n = iter(range(1000))
 
     def item(topic, published, **fields):
+        fields.setdefault("processed_at", NOW)  # the pipeline has seen it; unprocessed items have their own test
         return Item.objects.create(
             source=source, external_id=f"i{next(n)}", title="t", topic=topic, published_at=published, **fields
         )
@@ -104,6 +108,36 @@ def test_an_interrupted_cleanup_keeps_its_batches_and_a_rerun_finishes(world):
     result = cleanup_run(days=30, batch_size=2)
     assert result["items_deleted"] == len(world["deleted"]) - 2
     assert set(Item.objects.values_list("pk", flat=True)) == {i.pk for i in world["kept"]}
+
+
+def test_old_items_the_pipeline_has_not_processed_survive(world, source):
+    waiting = [Item.objects.create(source=source, external_id=f"w{i}", title="t", published_at=OLD) for i in range(3)]
+    result = cleanup_run(days=30)
+    assert result["items_deleted"] == len(world["deleted"])
+    assert set(Item.objects.filter(pk__in=[i.pk for i in waiting]).values_list("pk", flat=True)) == {
+        i.pk for i in waiting
+    }
+    assert cleanup_run(days=30, dry_run=True)["items_deleted"] == 0
+
+
+def test_cleanup_never_runs_while_a_pipeline_holds_the_lock(world):
+    holder = connection.get_new_connection(connection.get_connection_params())  # a worker mid-run
+    before = Item.objects.count()
+    try:
+        with holder.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s, %s)", list(advisory_lock_ids(PIPELINE_LOCK)))
+        with pytest.raises(PipelineAlreadyRunning):
+            cleanup_run(days=30)
+        with pytest.raises(CommandError, match="Pipeline running: cleanup skipped"):
+            call_command("cleanup", "--days", "30", stdout=io.StringIO())
+        assert cleanup_run_task.apply(kwargs={"days": 30}).get() == {
+            "skipped": "pipeline running: cleanup skipped, nothing deleted"
+        }
+        assert Item.objects.count() == before
+        assert cleanup_run(days=30, dry_run=True)["items_deleted"] == 6  # counting needs no lock
+    finally:
+        holder.close()
+    assert cleanup_run(days=30)["items_deleted"] == 6
 
 
 def test_embeddings_of_another_model_are_cleared(source):

@@ -10,14 +10,18 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection, connections
 
+from apps.core.advisory_lock import advisory_lock_ids
 from apps.core.models import Event
 from apps.plugins.models import Source
 from apps.trends.models import Category, Item, PipelineRun, Topic, Trend, TrendSnapshot
-from apps.trends.services import LOCK_KEY, PipelineAlreadyRunning, pipeline_run
+from apps.trends.pipeline.lock import PIPELINE_LOCK
+from apps.trends.services import PipelineAlreadyRunning, pipeline_run
 from apps.trends.tasks import pipeline_run_task
 from tests.clustering_metrics import bcubed
 
 from .conftest import T0, uci_rows
+
+LOCK_IDS = list(advisory_lock_ids(PIPELINE_LOCK))
 
 F1_FLOOR = 0.80  # a regression guard on 500 rows; the target (0.90) is measured by the benchmark
 
@@ -175,10 +179,10 @@ def test_a_second_run_exits_already_running(make_item):
 
     def hold_lock():
         with connections["default"].cursor() as cursor:  # a separate connection in this thread
-            cursor.execute("SELECT pg_advisory_lock(%s)", [LOCK_KEY])
+            cursor.execute("SELECT pg_advisory_lock(%s, %s)", LOCK_IDS)
             held.set()
             release.wait(30)
-            cursor.execute("SELECT pg_advisory_unlock(%s)", [LOCK_KEY])
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", LOCK_IDS)
         connections["default"].close()
 
     holder = threading.Thread(target=hold_lock)
@@ -197,9 +201,9 @@ def test_a_second_run_exits_already_running(make_item):
         holder.join()
     assert pipeline_run(workflow="process_only").item_count == 1
     with connection.cursor() as cursor:  # the run released its lock
-        cursor.execute("SELECT pg_try_advisory_lock(%s)", [LOCK_KEY])
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", LOCK_IDS)
         assert cursor.fetchone()[0]
-        cursor.execute("SELECT pg_advisory_unlock(%s)", [LOCK_KEY])
+        cursor.execute("SELECT pg_advisory_unlock(%s, %s)", LOCK_IDS)
 
 
 @pytest.mark.django_db

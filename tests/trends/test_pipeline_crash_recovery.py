@@ -6,11 +6,15 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from apps.core.advisory_lock import advisory_lock_ids
 from apps.trends.models import PipelineRun, Topic, Trend
-from apps.trends.services import LOCK_KEY, LOST_RUN_ERROR, pipeline_run
+from apps.trends.pipeline.lock import PIPELINE_LOCK
+from apps.trends.services import LOST_RUN_ERROR, pipeline_run
 from apps.trends.tasks import cleanup_pipeline_runs_task
 
 from .conftest import T0
+
+LOCK_IDS = list(advisory_lock_ids(PIPELINE_LOCK))
 
 pytestmark = pytest.mark.django_db
 
@@ -79,7 +83,7 @@ def test_the_periodic_check_leaves_runs_alone_while_a_run_holds_the_lock():
     holder = connection.get_new_connection(connection.get_connection_params())
     try:
         with holder.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_lock(%s)", [LOCK_KEY])
+            cursor.execute("SELECT pg_advisory_lock(%s, %s)", LOCK_IDS)
             assert cleanup_pipeline_runs_task() == "0 lost pipeline run(s) marked failed"
     finally:
         holder.close()

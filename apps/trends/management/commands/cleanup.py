@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from apps.core.progress import progress_bar, progress_show
 from apps.trends.cleanup import PARTS, RESULT_KEYS, cleanup_run
+from apps.trends.pipeline.lock import PipelineAlreadyRunning
 
 
 def _parts(value: str) -> list[str]:
@@ -44,13 +45,18 @@ class Command(BaseCommand):
             progress_show(f"{progress_bar(done, total or 0)} {step}: {done:,}/{total or 0:,}")
 
         started = time.monotonic()
-        result = cleanup_run(
-            days=days,
-            only=_parts(only) if only is not None else None,
-            dry_run=dry_run,
-            batch_size=batch_size,
-            progress=progress if show else None,
-        )
+        try:
+            result = cleanup_run(
+                days=days,
+                only=_parts(only) if only is not None else None,
+                dry_run=dry_run,
+                batch_size=batch_size,
+                progress=progress if show else None,
+            )
+        except PipelineAlreadyRunning:
+            raise CommandError(
+                "Pipeline running: cleanup skipped and nothing deleted; run it again when the run has finished."
+            ) from None
         if last_step[0]:
             sys.stderr.write("\n")
         verb = "would go" if dry_run else "done"
