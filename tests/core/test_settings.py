@@ -113,3 +113,35 @@ def test_demo_user_is_refused_when_the_setting_is_off(settings):
     with pytest.raises(CommandError, match="createsuperuser"):
         call_command("ensure_demo_user")
     assert not User.objects.filter(username="admin").exists()
+
+
+_PAGES_WITHOUT_COLLECTSTATIC = """
+import django
+django.setup()
+from django.conf import settings
+from django.test import Client
+client = Client(HTTP_HOST="localhost")
+for path in ("/api/docs/", "/admin/login/"):
+    print(path, client.get(path).status_code)
+print(settings.STORAGES["staticfiles"]["BACKEND"])
+"""
+
+
+def test_default_settings_serve_docs_and_admin_pages_without_collectstatic():
+    result = subprocess.run(
+        [sys.executable, "-c", _PAGES_WITHOUT_COLLECTSTATIC],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "trendsite.settings.base"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[:2] == ["/api/docs/ 200", "/admin/login/ 200"], result.stdout
+    assert "Manifest" not in result.stdout  # no manifest lookup, whether or not staticfiles/ exists
+
+
+def test_production_settings_keep_the_hashed_manifest_storage():
+    result = _manage_in_production("shell", "-c", "from django.conf import settings; print(settings.STORAGES)")
+    assert result.returncode == 0, result.stderr
+    assert "CompressedManifestStaticFilesStorage" in result.stdout

@@ -122,7 +122,9 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    # Plain storage: pages work straight from a checkout without `collectstatic`. production.py switches to
+    # the hashed manifest (long cache lifetimes), which needs `collectstatic` first: the image runs it.
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
 # ---------------------------------------------------------------- email

@@ -14,6 +14,12 @@ ALLOWED_HOSTS = typed("list", "ALLOWED_HOSTS", default=[])
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must list the host names this site answers to")
 
+# Hashed, compressed static files with far-future caching; needs `manage.py collectstatic` (docker/Dockerfile).
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = boolean("SECURE_SSL_REDIRECT", default=True)
 # /healthz and /readyz are probed over plain HTTP inside the cluster.
