@@ -2,6 +2,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.cache import cache
 
+from tests.redis_servers import full_redis, hung_redis  # noqa: F401 - fixtures for every test module
+
 
 @pytest.fixture(autouse=True)
 def _clear_cache():

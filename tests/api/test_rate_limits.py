@@ -111,3 +111,26 @@ def test_with_the_whole_cache_down_reads_still_answer(anon, world, settings, cap
     assert response.status_code == 200 and response.json()["why"]["measures"]["item_count"] == 3
     assert "X-RateLimit-Limit" not in response
     assert "score components computed without it" in caplog.text
+
+
+def test_ipv6_clients_share_the_budget_of_their_64(anon, world, limits):
+    for n in range(3):
+        assert anon.get("/api/v1/trends/", REMOTE_ADDR=f"2001:db8:aa:bb::{n + 1}").status_code == 200
+    assert anon.get("/api/v1/trends/", REMOTE_ADDR="2001:db8:aa:bb:ffff:1:2:3").status_code == 429
+    assert anon.get("/api/v1/trends/", REMOTE_ADDR="2001:db8:aa:bc::1").status_code == 200  # another /64
+
+
+def test_ipv4_mapped_ipv6_counts_as_the_ipv4_address(anon, world, limits):
+    for _ in range(3):
+        assert anon.get("/api/v1/trends/", REMOTE_ADDR="192.0.2.44").status_code == 200
+    assert anon.get("/api/v1/trends/", REMOTE_ADDR="::ffff:192.0.2.44").status_code == 429
+
+
+def test_with_a_full_redis_reads_pass_and_a_warning_is_logged(anon, world, limits, caplog, full_redis):
+    limits.CACHES = {
+        **limits.CACHES,
+        "full": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": full_redis},
+    }
+    limits.RATELIMIT_USE_CACHE = "full"
+    assert [anon.get("/api/v1/trends/").status_code for _ in range(5)] == [200] * 5
+    assert "rate limit not applied: cache unavailable" in caplog.text

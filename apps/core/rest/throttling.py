@@ -1,19 +1,19 @@
-"""Rate limits per group with django-ratelimit on the shared Redis cache, as a DRF throttle.
+"""Rate limits per group with django-ratelimit on the Redis cache, as a DRF throttle.
 
 A view names its budget with a ``rate_group`` attribute ("semantic", "keyword", ...); without one, safe
 requests spend the "read" budget and writes or staff-only views the "staff" one. Limits come from
 ``settings.API_RATE_LIMITS``. Each caller has a budget per group: the user when logged in, else the client
-address (``api_client_ip``). Every answer carries ``X-RateLimit-Limit/Remaining/Reset`` (set here on the
-Django request and copied onto the response by ``RateLimitHeadersMiddleware``); over the limit DRF raises
-``Throttled`` and the error handler answers 429 with ``Retry-After``.
+address (``client_address_key``: an IPv6 client counts as its /64). Every answer carries
+``X-RateLimit-Limit/Remaining/Reset`` (set here on the Django request and copied onto the response by
+``RateLimitHeadersMiddleware``); over the limit DRF raises ``Throttled`` and the error handler answers 429
+with ``Retry-After``.
 
-When Redis does not answer, requests pass (fail open) and a warning is logged: a cache outage must not take
-the read API down with it, and /readyz already reports the cache as failed.
+When Redis does not answer or refuses the write (down, or full), requests pass (fail open) and a warning is
+logged: a cache outage must not take the read API down with it, and /readyz reports the cache as failed.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import time
 from collections.abc import Callable
@@ -25,6 +25,7 @@ from django_ratelimit.core import get_usage
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.throttling import BaseThrottle
 
+from apps.core.client_address import client_address_key
 from apps.core.rest.permissions import IsStaff
 
 if TYPE_CHECKING:
@@ -36,29 +37,11 @@ logger = logging.getLogger(__name__)
 HEADERS_ATTR = "ratelimit_headers"
 
 
-def api_client_ip(request: HttpRequest) -> str:
-    """The caller's address: REMOTE_ADDR, or with TRUSTED_PROXY_COUNT = n > 0 the n-th address from the right
-    of X-Forwarded-For (the one our outermost proxy saw). Addresses a client wrote further left are ignored,
-    so a forged header cannot buy a fresh budget; a malformed or too-short header falls back to REMOTE_ADDR."""
-    remote = request.META.get("REMOTE_ADDR", "") or "unknown"
-    proxies = settings.TRUSTED_PROXY_COUNT
-    if proxies <= 0:
-        return remote
-    hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
-    if len(hops) < proxies:
-        return remote
-    candidate = hops[-proxies]
-    try:
-        return str(ipaddress.ip_address(candidate))
-    except ValueError:
-        return remote
-
-
 def _caller_key(group: str, request: HttpRequest) -> str:
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         return f"user:{user.pk}"
-    return f"ip:{api_client_ip(request)}"
+    return f"ip:{client_address_key(request)}"
 
 
 def view_rate_group(request: Request, view: APIView) -> str:
