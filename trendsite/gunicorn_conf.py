@@ -1,6 +1,6 @@
 """gunicorn settings the Procfile and the Docker image share (``gunicorn --config python:trendsite.gunicorn_conf``).
 
-WEB_BIND and WEB_CONCURRENCY come from the environment; the access log is JSON lines with the request id.
+WEB_BIND, WEB_CONCURRENCY (processes) and WEB_THREADS (threads per process) come from the environment; the access log is JSON lines with the request id.
 Each worker loads the sentence encoder once, right after it boots and before it accepts a request, so no
 search pays the cold start (README "Search"). Not ``--preload``: a model loaded in the master and then forked
 shares its weights, but PyTorch's OpenMP thread pool is not fork-safe and a child's first encode can hang.
@@ -14,6 +14,10 @@ from typing import Any
 
 bind = os.environ.get("WEB_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# Threaded workers: a request waiting on a slow peer (a /readyz probe on a hung Redis, a slow search) holds
+# one thread, not a whole process, so /healthz and the site keep answering on the others.
+worker_class = "gthread"
+threads = int(os.environ.get("WEB_THREADS", "4"))
 timeout = 60
 accesslog = "-"
 logger_class = "trendsite.gunicorn_logging.JsonAccessLogger"

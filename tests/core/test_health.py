@@ -137,3 +137,14 @@ def test_a_database_that_accepts_but_never_answers_fails_within_the_connect_time
         assert time.monotonic() - started < 15
     finally:
         listener.close()
+
+
+def test_readyz_is_503_naming_cache_when_redis_answers_ping_but_refuses_writes(staff_client, settings, full_redis):
+    import redis
+
+    assert redis.Redis.from_url(full_redis).ping()  # a ping alone would call this cache fine
+    settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": full_redis}}
+    response = staff_client.get("/readyz")
+    body = response.json()
+    assert response.status_code == 503 and body["failed"] == ["cache"]
+    assert "maxmemory" in body["checks"]["cache"]["error"]
