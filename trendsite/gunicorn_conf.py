@@ -1,6 +1,7 @@
 """gunicorn settings the Procfile and the Docker image share (``gunicorn --config python:trendsite.gunicorn_conf``).
 
-WEB_BIND, WEB_CONCURRENCY (processes) and WEB_THREADS (threads per process) come from the environment; the access log is JSON lines with the request id.
+WEB_BIND, WEB_CONCURRENCY (processes) and WEB_THREADS (threads per process) come from the environment; the
+access log is JSON lines with the request id.
 Each worker loads the sentence encoder once, right after it boots and before it accepts a request, so no
 search pays the cold start (README "Search"). Not ``--preload``: a model loaded in the master and then forked
 shares its weights, but PyTorch's OpenMP thread pool is not fork-safe and a child's first encode can hang.

@@ -73,15 +73,41 @@ def test_cache_set_get_and_expire():
     assert cache.get("greeting") is None
 
 
-def test_embedded_redis_never_evicts():
-    policy = get_redis_connection("default").config_get("maxmemory-policy")
-    assert policy == {"maxmemory-policy": "noeviction"}
+def test_embedded_broker_never_evicts_and_the_cache_is_bounded_apart_from_it(settings):
+    import redis
+
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    assert broker.config_get("maxmemory-policy") == {"maxmemory-policy": "noeviction"}
+    cache_server = get_redis_connection("default")
+    assert cache_server.config_get("maxmemory-policy") == {"maxmemory-policy": "allkeys-lru"}
+    assert int(cache_server.config_get("maxmemory")["maxmemory"]) == 128 * 1024 * 1024
+    # Two instances: filling the cache cannot take memory from the broker.
+    assert broker.info("server")["tcp_port"] != cache_server.info("server")["tcp_port"]
 
 
 def test_throwaway_services_stop_and_leave_no_process():
     with embedded.throwaway() as services:
         data_dir = embedded.Path(services.data_dir)
-        assert embedded.status(data_dir) == {"postgresql": True, "redis": True}
+        assert embedded.status(data_dir) == {"postgresql": True, "redis-broker": True, "redis-cache": True}
         assert embedded.discover(data_dir) == services
-    assert embedded.status(data_dir) == {"postgresql": False, "redis": False}
+    assert embedded.status(data_dir) == {"postgresql": False, "redis-broker": False, "redis-cache": False}
     assert not data_dir.exists()
+
+
+def test_the_cache_role_evicts_old_query_embeddings_instead_of_refusing_writes(settings):
+    """The cache's Redis arguments (embedded, compose) at a 1 MB bound: 4 MB of query embeddings all go in,
+    memory stays under the bound, and the newest entries are the ones kept."""
+    from django.core.cache import caches
+
+    from tests.redis_servers import redis_server
+
+    role_args = [a if a != embedded.CACHE_MAXMEMORY else "1mb" for a in embedded.REDIS_ROLES["cache"][1]]
+    with redis_server(*role_args) as (url, _):
+        settings.CACHES = {**settings.CACHES, "bounded": {**settings.CACHES["default"], "LOCATION": f"{url}/0"}}
+        bounded = caches["bounded"]
+        entry = bytes(384 * 4)  # one query embedding: 384 float32, the size query_embed stores
+        for n in range(4 * 1024 * 1024 // len(entry)):
+            bounded.set(f"search:emb:{n}", entry, timeout=3600)  # never raises: old keys make room
+        server = get_redis_connection("bounded")
+        assert server.info("memory")["used_memory"] <= 1024 * 1024 * 1.05
+        assert bounded.get(f"search:emb:{n}") == entry and bounded.get("search:emb:0") is None

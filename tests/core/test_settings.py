@@ -145,3 +145,23 @@ def test_production_settings_keep_the_hashed_manifest_storage():
     result = _manage_in_production("shell", "-c", "from django.conf import settings; print(settings.STORAGES)")
     assert result.returncode == 0, result.stderr
     assert "CompressedManifestStaticFilesStorage" in result.stdout
+
+
+def test_check_deploy_warns_when_cache_and_broker_share_one_redis():
+    env = {"REDIS_URL": "redis://redis.internal:6379/0", "CELERY_BROKER_URL": "redis://redis.internal:6379/1"}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            **env,
+            "DJANGO_SETTINGS_MODULE": "trendsite.settings.production",
+            "SECRET_KEY": secrets.token_urlsafe(64),
+            "ALLOWED_HOSTS": "trends.example.com",
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "trendsite.W001" in result.stderr and "same Redis server" in result.stderr
