@@ -14,13 +14,13 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, NotFound
-from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from waffle.models import Switch
 
 from apps.core.cache_clear import cache_clear
 from apps.core.rest.filters import UtcDateTimeFilter
+from apps.core.rest.pagination import ApiCursorPagination
 from apps.core.rest.permissions import IsStaff
 from apps.core.switches import switch_set
 from apps.core.task_results import REVOCABLE_STATES, TaskResultError, task_result_retry, task_result_revoke
@@ -44,7 +44,8 @@ class SwitchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     serializer_class = SwitchSerializer
     permission_classes = [IsStaff]
     lookup_field = "name"
-    lookup_value_regex = "[^/]+"  # names have dots: collect.rss
+    # Names have dots (collect.rss); a NUL, which PostgreSQL cannot compare, is no name: the API's 404.
+    lookup_value_regex = r"[^/\x00]+"
     pagination_class = None  # a handful of rows
 
     @extend_schema(request=SwitchToggleSerializer, responses=SwitchSerializer)
@@ -97,9 +98,9 @@ class TaskResultFilter(filters.FilterSet):
         fields = ("state", "task_name", "since", "until")
 
 
-class NewestFirst(CursorPagination):
+class NewestFirst(ApiCursorPagination):
     ordering = "-id"
-    page_size = 50
+    page_size_query_param = None
 
 
 class TaskResultViewSet(viewsets.ReadOnlyModelViewSet):
@@ -108,7 +109,7 @@ class TaskResultViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = TaskResult.objects.all()
     permission_classes = [IsStaff]
     lookup_field = "task_id"
-    lookup_value_regex = "[^/]+"
+    lookup_value_regex = r"[^/\x00]+"
     filter_backends = [filters.DjangoFilterBackend]
     filterset_class = TaskResultFilter
     pagination_class = NewestFirst
