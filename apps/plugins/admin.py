@@ -18,6 +18,7 @@ from apps.core.admin_forms import MaskedConfigFormMixin
 from apps.core.admin_inlines import ReadOnlyTabularInline
 from apps.core.display import GREY, badge_html, json_pretty_html, truncated_html
 from apps.core.outage import ServiceDown
+from apps.core.url_mask import url_masked
 from apps.plugins.collectors import source_config_validate
 from apps.plugins.collectors.base import CONFIG_MAX_DEPTH, config_shape_problem
 from apps.plugins.config_secrets import config_masked, config_secrets_restore
@@ -353,17 +354,23 @@ class FeedStateAdmin(admin.ModelAdmin):
     """Each feed URL of an rss source as its last collection left it: which of 2,000 URLs keep failing, and why.
     Written by collections only; a URL leaves when the source's config no longer lists it."""
 
-    list_display = ("url", "source", "status_badge", "error_excerpt", "last_fetched_at")
+    list_display = ("url_shown", "source", "status_badge", "error_excerpt", "last_fetched_at")
     list_filter = ("last_status", "source")
     list_select_related = ("source",)
     search_fields = ("url", "last_error")
     ordering = ("source", "url")
+    exclude = ("url",)  # shown masked: a feed URL may carry a token or a password
+    readonly_fields = ("url_shown",)
 
     def has_add_permission(self, request):
         return False
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="URL", ordering="url")
+    def url_shown(self, state: FeedState):
+        return url_masked(state.url)
 
     @admin.display(description="last status", ordering="last_status")
     def status_badge(self, state: FeedState):
