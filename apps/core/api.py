@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from waffle.models import Switch
 
 from apps.core.cache_clear import cache_clear
+from apps.core.rest.errors import Conflict
 from apps.core.rest.filters import UtcDateTimeFilter
 from apps.core.rest.pagination import ApiCursorPagination
 from apps.core.rest.permissions import IsStaff
@@ -82,6 +83,7 @@ class TaskRetriedSerializer(serializers.Serializer):
 _REFUSED = {
     400: OpenApiResponse(description="The task is in a state where this cannot be done (message in detail)"),
     404: OpenApiResponse(description="No task with this id"),
+    409: OpenApiResponse(description="The work the task did cannot be repeated (a run that did not fail)"),
 }
 
 
@@ -136,7 +138,8 @@ class TaskResultViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=None, responses={202: TaskRetriedSerializer, **_REFUSED})
     @action(detail=True, methods=["post"])
     def retry(self, request: Request, task_id: str | None = None) -> Response:
-        """Queue a failed task again with its original arguments; answers the new task's id."""
+        """Queue a failed task again with its original arguments, or, for a task whose work is a recorded run
+        (a pipeline run), a new run repeating it; answers the new task's id, or 409 saying why it cannot."""
         try:
             new_id = task_result_retry(task_id=task_id)
         except TaskResultError as exc:
@@ -165,6 +168,8 @@ def _api_error(exc: TaskResultError) -> Exception:
         return NotFound(exc.message)
     if exc.code == "unavailable":
         return ServiceUnavailable(exc.message)
+    if exc.code == "conflict":
+        return Conflict(exc.message)
     return TaskActionRefused(exc.message)
 
 
