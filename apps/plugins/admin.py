@@ -19,6 +19,7 @@ from apps.core.admin_inlines import ReadOnlyTabularInline
 from apps.core.display import GREY, badge_html, json_pretty_html, truncated_html
 from apps.core.outage import ServiceDown
 from apps.core.url_mask import url_masked
+from apps.plugins.collect_queue import sources_collect_queue
 from apps.plugins.collectors import source_config_validate
 from apps.plugins.collectors.base import CONFIG_MAX_DEPTH, config_shape_problem
 from apps.plugins.config_secrets import config_masked, config_secrets_restore
@@ -31,7 +32,6 @@ from apps.plugins.health_display import (
 )
 from apps.plugins.models import CollectionRun, FeedState, Source
 from apps.plugins.services import source_enabled_set, source_health_reset
-from apps.plugins.tasks import sources_collect_enqueue
 
 INLINE_RUNS = 20
 CONFIG_MAX_CHARS = 1_000_000
@@ -301,7 +301,7 @@ class SourceAdmin(admin.ModelAdmin):
     @admin.action(description="Collect now (queued)")
     def collect_now(self, request: HttpRequest, queryset: QuerySet[Source]) -> None:
         try:
-            queued = sources_collect_enqueue(source_ids=list(queryset.values_list("pk", flat=True)), trigger="admin")
+            queued = len(sources_collect_queue(source_ids=list(queryset.values_list("pk", flat=True)), trigger="admin"))
         except ServiceDown as exc:
             self.message_user(request, f"Nothing was queued: {exc}.", messages.ERROR)
             return
