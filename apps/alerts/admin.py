@@ -23,7 +23,7 @@ from apps.alerts.services import channel_reenable, channel_test_send, notificati
 from apps.alerts.transports import TransportError
 from apps.core.admin_forms import MaskedConfigFormMixin
 from apps.core.admin_inlines import ReadOnlyTabularInline
-from apps.core.display import AMBER, BLUE, GREEN, GREY, RED, badge_html
+from apps.core.display import AMBER, BLUE, GREEN, GREY, RED, badge_html, truncated_html
 
 NOTIFICATION_COLOURS = {
     Notification.Status.PENDING: BLUE,
@@ -32,10 +32,6 @@ NOTIFICATION_COLOURS = {
     Notification.Status.FAILED: RED,
     Notification.Status.SUPPRESSED: GREY,
 }
-
-
-def _excerpt(text: str, limit: int = 80):
-    return format_html('<span title="{}">{}</span>', text, text[:limit] + ("…" if len(text) > limit else ""))
 
 
 class ChannelForm(MaskedConfigFormMixin, forms.ModelForm):
@@ -76,7 +72,7 @@ class ChannelAdmin(admin.ModelAdmin):
 
     @admin.display(description="last error")
     def last_error_excerpt(self, channel: Channel):
-        return _excerpt(channel.disabled_reason or channel.last_error)
+        return truncated_html(channel.disabled_reason or channel.last_error)
 
     @admin.display(description="rules", ordering="rule_total")
     def rule_count(self, channel: Channel):
@@ -137,7 +133,7 @@ class NotificationAdmin(admin.ModelAdmin):
 
     @admin.display(description="title")
     def title(self, notification: Notification):
-        return _excerpt(notification.message.get("title", ""), 60)
+        return truncated_html(notification.message.get("title", ""), length=60)
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, notification: Notification):
@@ -145,7 +141,7 @@ class NotificationAdmin(admin.ModelAdmin):
 
     @admin.display(description="last error")
     def error(self, notification: Notification):
-        return _excerpt(notification.last_error)
+        return truncated_html(notification.last_error)
 
     @admin.action(description="Resend selected notifications")
     def resend(self, request: HttpRequest, queryset: QuerySet[Notification]) -> None:

@@ -16,7 +16,7 @@ from django.utils.html import format_html
 
 from apps.core.admin_forms import MaskedConfigFormMixin
 from apps.core.admin_inlines import ReadOnlyTabularInline
-from apps.core.display import GREY, badge_html, json_pretty_html, truncated_html
+from apps.core.display import GREY, badge_html, json_pretty_html, text_truncated, truncated_html
 from apps.core.outage import ServiceDown
 from apps.core.url_mask import url_masked
 from apps.plugins.collect_queue import sources_collect_queue
@@ -168,7 +168,7 @@ class RecentRunInline(RunColumnsMixin, ReadOnlyTabularInline):
 
     @admin.display(description="error")
     def error_excerpt(self, run: CollectionRun):
-        return run.error[:300] + ("…" if len(run.error) > 300 else "")
+        return text_truncated(run.error, length=300)
 
 
 @admin.register(Source)
