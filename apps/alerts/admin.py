@@ -22,7 +22,7 @@ from apps.alerts.models import (
 from apps.alerts.services import channel_reenable, channel_test_send, notification_resend
 from apps.alerts.transports import TransportError
 from apps.core.admin_forms import MaskedConfigFormMixin
-from apps.core.admin_inlines import ReadOnlyTabularInline
+from apps.core.admin_inlines import ReadOnlyModelAdmin, ReadOnlyTabularInline
 from apps.core.display import AMBER, BLUE, GREEN, GREY, RED, badge_html, truncated_html
 
 NOTIFICATION_COLOURS = {
@@ -115,7 +115,7 @@ class AttemptInline(ReadOnlyTabularInline):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(ReadOnlyModelAdmin):
     list_display = ("created_at", "event_kind", "title", "channel", "rule", "status_badge", "attempts", "error")
     list_filter = ("status", "reason", "channel", "rule", "event_kind", "created_at")
     list_select_related = ("channel", "rule")
@@ -124,12 +124,6 @@ class NotificationAdmin(admin.ModelAdmin):
     readonly_fields = [field.name for field in Notification._meta.fields]
     inlines = (AttemptInline,)
     actions = ("resend",)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="title")
     def title(self, notification: Notification):
@@ -169,14 +163,8 @@ class DigestSubscriptionAdmin(admin.ModelAdmin):
 
 
 @admin.register(DigestDelivery)
-class DigestDeliveryAdmin(admin.ModelAdmin):
+class DigestDeliveryAdmin(ReadOnlyModelAdmin):
     list_display = ("created_at", "subscription", "period", "status", "trend_count", "error")
     list_filter = ("status", "created_at")
     list_select_related = ("subscription",)
     search_fields = ("subscription__email", "period")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False

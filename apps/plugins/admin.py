@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from apps.core.admin_forms import MaskedConfigFormMixin
-from apps.core.admin_inlines import ReadOnlyTabularInline
+from apps.core.admin_inlines import ReadOnlyModelAdmin, ReadOnlyTabularInline
 from apps.core.display import GREY, badge_html, json_pretty_html, text_truncated, truncated_html
 from apps.core.outage import ServiceDown
 from apps.core.url_mask import url_masked
@@ -315,19 +315,13 @@ class SourceAdmin(admin.ModelAdmin):
 
 
 @admin.register(CollectionRun)
-class CollectionRunAdmin(RunColumnsMixin, admin.ModelAdmin):
+class CollectionRunAdmin(RunColumnsMixin, ReadOnlyModelAdmin):
     # The error next to the status: at 1,400 px the counts may scroll, the reason for a failure may not.
     list_display = ("source", "started_at", "status", "error_excerpt", *RUN_COLUMNS[2:])
     list_filter = ("status", "trigger", "source__kind")
     list_select_related = ("source",)
     search_fields = ("source__name", "error")
     date_hierarchy = "started_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     def get_fields(self, request: HttpRequest, obj: CollectionRun | None = None):
         # The detail page shows the whole error, the per-feed details and the skip reasons readably.
@@ -350,7 +344,7 @@ class CollectionRunAdmin(RunColumnsMixin, admin.ModelAdmin):
 
 
 @admin.register(FeedState)
-class FeedStateAdmin(admin.ModelAdmin):
+class FeedStateAdmin(ReadOnlyModelAdmin):
     """Each feed URL of an rss source as its last collection left it: which of 2,000 URLs keep failing, and why.
     Written by collections only; a URL leaves when the source's config no longer lists it."""
 
@@ -361,12 +355,6 @@ class FeedStateAdmin(admin.ModelAdmin):
     ordering = ("source", "url")
     exclude = ("url",)  # shown masked: a feed URL may carry a token or a password
     readonly_fields = ("url_shown",)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="URL", ordering="url")
     def url_shown(self, state: FeedState):
