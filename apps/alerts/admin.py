@@ -22,8 +22,8 @@ from apps.alerts.models import (
 from apps.alerts.services import channel_reenable, channel_test_send, notification_resend
 from apps.alerts.transports import TransportError
 from apps.core.admin_forms import MaskedConfigFormMixin
-from apps.core.admin_inlines import ReadOnlyTabularInline
-from apps.core.display import AMBER, BLUE, GREEN, GREY, RED, badge_html
+from apps.core.admin_inlines import ReadOnlyModelAdmin, ReadOnlyTabularInline
+from apps.core.display import AMBER, BLUE, GREEN, GREY, RED, badge_html, truncated_html
 
 NOTIFICATION_COLOURS = {
     Notification.Status.PENDING: BLUE,
@@ -32,10 +32,6 @@ NOTIFICATION_COLOURS = {
     Notification.Status.FAILED: RED,
     Notification.Status.SUPPRESSED: GREY,
 }
-
-
-def _excerpt(text: str, limit: int = 80):
-    return format_html('<span title="{}">{}</span>', text, text[:limit] + ("…" if len(text) > limit else ""))
 
 
 class ChannelForm(MaskedConfigFormMixin, forms.ModelForm):
@@ -76,7 +72,7 @@ class ChannelAdmin(admin.ModelAdmin):
 
     @admin.display(description="last error")
     def last_error_excerpt(self, channel: Channel):
-        return _excerpt(channel.disabled_reason or channel.last_error)
+        return truncated_html(channel.disabled_reason or channel.last_error)
 
     @admin.display(description="rules", ordering="rule_total")
     def rule_count(self, channel: Channel):
@@ -119,7 +115,7 @@ class AttemptInline(ReadOnlyTabularInline):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(ReadOnlyModelAdmin):
     list_display = ("created_at", "event_kind", "title", "channel", "rule", "status_badge", "attempts", "error")
     list_filter = ("status", "reason", "channel", "rule", "event_kind", "created_at")
     list_select_related = ("channel", "rule")
@@ -129,15 +125,9 @@ class NotificationAdmin(admin.ModelAdmin):
     inlines = (AttemptInline,)
     actions = ("resend",)
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
     @admin.display(description="title")
     def title(self, notification: Notification):
-        return _excerpt(notification.message.get("title", ""), 60)
+        return truncated_html(notification.message.get("title", ""), length=60)
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, notification: Notification):
@@ -145,7 +135,7 @@ class NotificationAdmin(admin.ModelAdmin):
 
     @admin.display(description="last error")
     def error(self, notification: Notification):
-        return _excerpt(notification.last_error)
+        return truncated_html(notification.last_error)
 
     @admin.action(description="Resend selected notifications")
     def resend(self, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
@@ -173,14 +163,8 @@ class DigestSubscriptionAdmin(admin.ModelAdmin):
 
 
 @admin.register(DigestDelivery)
-class DigestDeliveryAdmin(admin.ModelAdmin):
+class DigestDeliveryAdmin(ReadOnlyModelAdmin):
     list_display = ("created_at", "subscription", "period", "status", "trend_count", "error")
     list_filter = ("status", "created_at")
     list_select_related = ("subscription",)
     search_fields = ("subscription__email", "period")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False

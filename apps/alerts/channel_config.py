@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
+from apps.core.url_mask import text_url_hidden, text_urls_masked
 from apps.plugins.config_secrets import MASK, config_masked, config_secrets_restore
 
 MAX_RECIPIENTS = 50
@@ -25,6 +26,9 @@ CHANNEL_KEYS: dict[str, tuple[str, ...]] = {
     "webhook": ("url", "secret"),
     "console": (),
 }
+# Keys naming where a channel's credentials are sent (with their defaults): changing one's host while a
+# credential shows the mask is refused. A Slack webhook URL is its own credential, so it has none.
+CHANNEL_DESTINATIONS: dict[str, dict[str, str]] = {"webhook": {"url": ""}}
 EXAMPLES = {
     "email": '{"to": ["ops@example.com"]}',
     "slack": '{"webhook_url": "https://hooks.slack.com/services/..."}',
@@ -97,16 +101,23 @@ def channel_config_masked(*, kind: str, config: Any) -> Any:
 
 def channel_config_restore(*, name: str, kind: str, config: Any, stored: Any) -> Any:
     """The submitted config with masked credentials put back to their stored values."""
-    return config_secrets_restore(name=name, kind=kind, config=config, stored=stored, label="Channel")
+    return config_secrets_restore(
+        name=name,
+        kind=kind,
+        config=config,
+        stored=stored,
+        label="Channel",
+        destinations=CHANNEL_DESTINATIONS.get(kind, {}),
+    )
 
 
 def channel_secrets_scrubbed(*, kind: str, config: Any, text: str) -> str:
-    """``text`` with the channel's credentials masked: error messages quote URLs, and a Slack webhook URL is
-    itself the credential."""
-    if not isinstance(config, dict):
-        return text
-    for key in CHANNEL_SECRETS.get(kind, frozenset()):
-        value = config.get(key)
-        if isinstance(value, str) and len(value) >= 4:
-            text = text.replace(value, MASK)
-    return text
+    """``text`` with the channel's credentials masked and every URL in it masked: error messages quote URLs,
+    and a Slack webhook URL is itself the credential, hidden in whatever spelling the error quotes it
+    (``http://LOCALHOST:80/services/...`` as the client normalised it is the stored URL all the same)."""
+    if isinstance(config, dict):
+        for key in CHANNEL_SECRETS.get(kind, frozenset()):
+            value = config.get(key)
+            if isinstance(value, str) and len(value) >= 4:
+                text = text_url_hidden(text.replace(value, MASK), secret_url=value)
+    return text_urls_masked(text)

@@ -24,6 +24,7 @@ from apps.alerts.transports import TransportError
 from apps.alerts.transports.email import email_send
 from apps.core.switches import DIGESTS, switch_on
 from apps.trends.models import Trend, TrendSnapshot
+from apps.trends.selectors import trends_top
 
 PERIOD_LENGTH = {"daily": timedelta(days=1), "weekly": timedelta(days=7)}
 
@@ -59,7 +60,8 @@ def digest_since(*, subscription: DigestSubscription, now: datetime) -> datetime
 
 
 def digest_trends(*, subscription: DigestSubscription, since: datetime) -> list[DigestEntry]:
-    """The top live trends that moved since ``since`` and pass the subscriber's filters, best first."""
+    """The top live trends that moved since ``since`` and pass the subscriber's filters, best first with
+    categories balanced (``trends_top``)."""
     score_then = TrendSnapshot.objects.filter(trend=OuterRef("pk"), taken_at__lte=since).order_by("-taken_at")
     trends: QuerySet[Trend] = (
         Trend.objects.exclude(state=Trend.State.DEAD)
@@ -72,7 +74,7 @@ def digest_trends(*, subscription: DigestSubscription, since: datetime) -> list[
     if category_ids:
         trends = trends.filter(category_id__in=category_ids)
     entries = []
-    for trend in trends[: settings.DIGEST_MAX_TRENDS]:
+    for trend in trends_top(limit=settings.DIGEST_MAX_TRENDS, pool=trends):
         if trend.first_detected_at > since or trend.score_then is None:
             change = "new"
         else:

@@ -5,22 +5,17 @@ from __future__ import annotations
 from django.contrib import admin
 
 from apps.analytics.models import AnalyticsSnapshot
+from apps.core.admin_inlines import ReadOnlyModelAdmin
 from apps.core.display import json_pretty_html
 
 
 @admin.register(AnalyticsSnapshot)
-class AnalyticsSnapshotAdmin(admin.ModelAdmin):
+class AnalyticsSnapshotAdmin(ReadOnlyModelAdmin):
     list_display = ("created_at", "period", "trends", "items_collected")
     list_filter = ("period",)
     date_hierarchy = "created_at"
     fields = ("period", "created_at", "data_pretty")
     readonly_fields = fields
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.display(description="trends")
     def trends(self, snapshot: AnalyticsSnapshot) -> str:

@@ -23,7 +23,7 @@ from apps.core.queues import BrokerState, queues_inspect
 from apps.plugins.health_display import health_state
 from apps.plugins.models import Source
 from apps.trends.models import PipelineRun, Trend, TrendSnapshot
-from apps.trends.selectors import trends_live
+from apps.trends.selectors import trends_live, trends_top
 
 MAX_SOURCES = 200
 RECENT_ROWS = 10
@@ -157,9 +157,10 @@ def items_per_source_hourly(*, now: datetime | None = None, hours: int = HOURS) 
 
 
 def trends_top_with_history(*, limit: int = TOP_TRENDS) -> list[Trend]:
-    """The top live trends by score, each with ``recent_scores`` (newest first) in the same query."""
+    """The top live trends, categories balanced (``trends_top``), each with ``recent_scores`` (newest first)
+    in the same query."""
     recent = TrendSnapshot.objects.filter(trend=OuterRef("pk")).order_by("-taken_at").values("score")
-    return list(trends_live().annotate(recent_scores=ArraySubquery(recent[:SPARKLINE_POINTS]))[:limit])
+    return trends_top(limit=limit, pool=trends_live().annotate(recent_scores=ArraySubquery(recent[:SPARKLINE_POINTS])))
 
 
 def console_context(*, now: datetime | None = None) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Inlines of rows something else writes (runs, snapshots, delivery attempts): shown, never edited here."""
+"""Admins and inlines of rows something else writes (runs, snapshots, delivery attempts, feed states): shown,
+never added or edited here."""
 
 from __future__ import annotations
 
@@ -15,3 +16,14 @@ class ReadOnlyTabularInline(admin.TabularInline):
 
     def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> tuple[str, ...]:
         return tuple(self.fields or ())
+
+
+class ReadOnlyModelAdmin(admin.ModelAdmin):
+    """A changelist and view page for rows the application writes: no add, no change (deleting stays as the
+    model's permissions allow)."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

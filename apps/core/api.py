@@ -14,13 +14,14 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, NotFound
-from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from waffle.models import Switch
 
 from apps.core.cache_clear import cache_clear
+from apps.core.rest.errors import Conflict
 from apps.core.rest.filters import UtcDateTimeFilter
+from apps.core.rest.pagination import ApiCursorPagination
 from apps.core.rest.permissions import IsStaff
 from apps.core.switches import switch_set
 from apps.core.task_results import REVOCABLE_STATES, TaskResultError, task_result_retry, task_result_revoke
@@ -44,7 +45,8 @@ class SwitchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     serializer_class = SwitchSerializer
     permission_classes = [IsStaff]
     lookup_field = "name"
-    lookup_value_regex = "[^/]+"  # names have dots: collect.rss
+    # Names have dots (collect.rss); a NUL, which PostgreSQL cannot compare, is no name: the API's 404.
+    lookup_value_regex = r"[^/\x00]+"
     pagination_class = None  # a handful of rows
 
     @extend_schema(request=SwitchToggleSerializer, responses=SwitchSerializer)
@@ -81,6 +83,7 @@ class TaskRetriedSerializer(serializers.Serializer):
 _REFUSED = {
     400: OpenApiResponse(description="The task is in a state where this cannot be done (message in detail)"),
     404: OpenApiResponse(description="No task with this id"),
+    409: OpenApiResponse(description="The work the task did cannot be repeated (a run that did not fail)"),
 }
 
 
@@ -97,9 +100,9 @@ class TaskResultFilter(filters.FilterSet):
         fields = ("state", "task_name", "since", "until")
 
 
-class NewestFirst(CursorPagination):
+class NewestFirst(ApiCursorPagination):
     ordering = "-id"
-    page_size = 50
+    page_size_query_param = None
 
 
 class TaskResultViewSet(viewsets.ReadOnlyModelViewSet):
@@ -108,7 +111,7 @@ class TaskResultViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = TaskResult.objects.all()
     permission_classes = [IsStaff]
     lookup_field = "task_id"
-    lookup_value_regex = "[^/]+"
+    lookup_value_regex = r"[^/\x00]+"
     filter_backends = [filters.DjangoFilterBackend]
     filterset_class = TaskResultFilter
     pagination_class = NewestFirst
@@ -135,7 +138,8 @@ class TaskResultViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=None, responses={202: TaskRetriedSerializer, **_REFUSED})
     @action(detail=True, methods=["post"])
     def retry(self, request: Request, task_id: str | None = None) -> Response:
-        """Queue a failed task again with its original arguments; answers the new task's id."""
+        """Queue a failed task again with its original arguments, or, for a task whose work is a recorded run
+        (a pipeline run), a new run repeating it; answers the new task's id, or 409 saying why it cannot."""
         try:
             new_id = task_result_retry(task_id=task_id)
         except TaskResultError as exc:
@@ -164,6 +168,8 @@ def _api_error(exc: TaskResultError) -> Exception:
         return NotFound(exc.message)
     if exc.code == "unavailable":
         return ServiceUnavailable(exc.message)
+    if exc.code == "conflict":
+        return Conflict(exc.message)
     return TaskActionRefused(exc.message)
 
 

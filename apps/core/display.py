@@ -38,12 +38,19 @@ def json_pretty_html(value: Any) -> SafeString:
     )
 
 
+def text_truncated(text: str, *, length: int) -> str:
+    """``text`` cut to at most ``length`` characters, an ellipsis marking the cut: the one truncation rule for
+    titles stored in bounded columns and excerpts shown in tables."""
+    text = text or ""
+    return text if len(text) <= length else text[: max(length - 1, 0)] + "…"
+
+
 def truncated_html(text: str, *, length: int = 80) -> SafeString:
     """The start of ``text`` with the whole of it on hover (long errors must not widen a changelist)."""
     text = text or ""
     if len(text) <= length:
         return format_html("{}", text)
-    return format_html('<span title="{}">{}…</span>', text, text[:length])
+    return format_html('<span title="{}">{}</span>', text, text_truncated(text, length=length))
 
 
 def line_sparkline_html(

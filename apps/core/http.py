@@ -26,6 +26,7 @@ from django.utils import timezone
 from apps.core.fetch_deadline import DeadlineTransport, deadline_remaining, fetch_deadline
 from apps.core.netguard import AddressRefused, HostUnresolved, host_resolve
 from apps.core.redact import header_is_credential, param_is_credential
+from apps.core.url_mask import url_masked
 
 MAX_REDIRECTS = 5
 _REDIRECT_STATUSES = {301, 302, 303, 307, 308}
@@ -222,7 +223,7 @@ def http_fetch(
     try:
         current = httpx.URL(url, params=params) if params else httpx.URL(url)
     except (httpx.InvalidURL, TypeError, ValueError) as exc:
-        raise FetchError(f"not a valid URL {url[:200]!r}: {exc}", permanent=True) from None
+        raise FetchError(f"not a valid URL {url_masked(url)[:200]!r}: {exc}", permanent=True) from None
     extra: dict[str, Any] = {"data": data} if data is not None else {}
     if content is not None:
         extra["content"] = content
@@ -230,7 +231,7 @@ def http_fetch(
     with fetch_deadline(total) as deadline:
         for _hop in range(MAX_REDIRECTS + 1):
             request = _pinned_request(method, current, headers=request_headers, timeout=_timeout(timeout), **extra)
-            shown = str(current)[:300]
+            shown = url_masked(str(current))[:300]  # errors are stored and shown: no credentials in them
             try:
                 response = _client().send(request, stream=True, auth=auth)
                 try:

@@ -8,6 +8,7 @@ import logging
 from datetime import UTC, datetime
 
 from apps.core.redact import text_redacted
+from apps.core.url_mask import text_urls_masked
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
@@ -22,21 +23,21 @@ class RequestIdFilter(logging.Filter):
 
 
 class RedactFilter(logging.Filter):
-    """Masks credentials (``key=`` and other secret query values, bearer tokens, Authorization and Cookie
-    values) in the message and traceback of every record. Set on every handler in LOGGING, so a line from any
-    logger, ours or a library's, passes through it before it is written."""
+    """Masks credentials (``key=`` and other secret query values, URLs' ``user:password@``, bearer tokens,
+    Authorization and Cookie values) in the message and traceback of every record. Set on every handler in
+    LOGGING, so a line from any logger, ours or a library's, passes through it before it is written."""
 
     _formatter = logging.Formatter()
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        redacted = text_redacted(message)
+        redacted = text_redacted(text_urls_masked(message))
         if redacted != message:
             record.msg, record.args = redacted, None
         if record.exc_info and not record.exc_text:
             record.exc_text = self._formatter.formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = text_redacted(record.exc_text)
+            record.exc_text = text_redacted(text_urls_masked(record.exc_text))
         return True
 
 

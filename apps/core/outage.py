@@ -3,10 +3,10 @@ so commands and admin actions answer "the broker at redis://host:6379/1 is down"
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit, urlunsplit
-
 from django.conf import settings
 from django.core.cache import cache
+
+from apps.core.url_mask import url_masked
 
 CHECK_TIMEOUT = 2.0
 
@@ -15,22 +15,13 @@ class ServiceDown(Exception):
     """A shared service (cache or broker) cannot be reached; the message names it and its address."""
 
 
-def url_shown(url: str) -> str:
-    """``url`` without its password, for messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = f"{parts.username or ''}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
-
-
 def cache_require() -> None:
     """Raise ServiceDown unless the Redis cache (collection locks, rate limits) answers a ping."""
     try:
         cache.client.get_client(write=True).ping()  # django-redis: the raw redis-py client
     except Exception as exc:  # noqa: BLE001 - whatever the client raises, the cache is unusable
         location = str(settings.CACHES["default"].get("LOCATION", ""))
-        raise ServiceDown(f"the Redis cache at {url_shown(location)} is down ({_reason(exc)})") from None
+        raise ServiceDown(f"the Redis cache at {url_masked(location)} is down ({_reason(exc)})") from None
 
 
 def broker_require(*, timeout: float = CHECK_TIMEOUT) -> None:
@@ -41,7 +32,7 @@ def broker_require(*, timeout: float = CHECK_TIMEOUT) -> None:
         with app.connection_for_write() as connection:
             connection.ensure_connection(max_retries=0, timeout=timeout)
     except Exception as exc:  # noqa: BLE001 - kombu raises transport-specific errors
-        raise ServiceDown(f"the Celery broker at {url_shown(app.conf.broker_url)} is down ({_reason(exc)})") from None
+        raise ServiceDown(f"the Celery broker at {url_masked(app.conf.broker_url)} is down ({_reason(exc)})") from None
 
 
 def _reason(exc: Exception) -> str:

@@ -23,11 +23,6 @@ def event_emit(*, kind: str, subject: models.Model | None = None, payload: dict[
     )
 
 
-def event_claim(*, event_id: int) -> bool:
-    """Claim one event by conditional UPDATE; True only for the one caller whose UPDATE hit the row."""
-    return Event.objects.filter(pk=event_id, processed_at__isnull=True).update(processed_at=timezone.now()) == 1
-
-
 @transaction.atomic
 def events_claim(*, kinds: list[str] | None = None, limit: int = 100) -> list[Event]:
     """Claim up to ``limit`` unprocessed events, oldest first.

@@ -19,6 +19,7 @@ from celery.utils import uuid
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django_celery_results.models import TaskResult
 from kombu.exceptions import OperationalError as KombuOperationalError
 
@@ -28,7 +29,7 @@ REVOCABLE_STATES = (states.PENDING, states.RECEIVED)
 
 class TaskResultError(Exception):
     """An action an operator asked for that cannot be done; ``code`` says why (``not_found``, ``invalid``,
-    ``unavailable``: the broker is down)."""
+    ``conflict``: the work's state forbids it, ``unavailable``: the broker is down)."""
 
     def __init__(self, message: str, *, code: str = "invalid") -> None:
         super().__init__(message)
@@ -93,6 +94,12 @@ def task_result_retry(*, task_id: str) -> str:
     if not all(isinstance(key, str) for key in kwargs):
         raise TaskResultError(f"Task {task_id}: its stored kwargs have non-text names.")
     try:
+        # A task whose arguments name a row it already settled (a pipeline run) would do nothing when sent
+        # again: such a task names a service (``retry_service``) that re-runs the work or says why not.
+        if service := getattr(task, "retry_service", None):
+            new_id = import_string(service)(args=args, kwargs=kwargs)
+            if new_id is not None:
+                return new_id
         return task.apply_async(args=args, kwargs=kwargs, task_id=uuid()).id
     except (KombuOperationalError, OSError) as exc:
         raise TaskResultError(f"The broker cannot be reached ({exc}); try again later.", code="unavailable") from None

@@ -15,9 +15,11 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from apps.core.admin_forms import MaskedConfigFormMixin
-from apps.core.admin_inlines import ReadOnlyTabularInline
-from apps.core.display import GREY, badge_html, json_pretty_html, truncated_html
+from apps.core.admin_inlines import ReadOnlyModelAdmin, ReadOnlyTabularInline
+from apps.core.display import GREY, badge_html, json_pretty_html, text_truncated, truncated_html
 from apps.core.outage import ServiceDown
+from apps.core.url_mask import url_masked
+from apps.plugins.collect_queue import sources_collect_queue
 from apps.plugins.collectors import source_config_validate
 from apps.plugins.collectors.base import CONFIG_MAX_DEPTH, config_shape_problem
 from apps.plugins.config_secrets import config_masked, config_secrets_restore
@@ -30,7 +32,6 @@ from apps.plugins.health_display import (
 )
 from apps.plugins.models import CollectionRun, FeedState, Source
 from apps.plugins.services import source_enabled_set, source_health_reset
-from apps.plugins.tasks import sources_collect_enqueue
 
 INLINE_RUNS = 20
 CONFIG_MAX_CHARS = 1_000_000
@@ -167,7 +168,7 @@ class RecentRunInline(RunColumnsMixin, ReadOnlyTabularInline):
 
     @admin.display(description="error")
     def error_excerpt(self, run: CollectionRun):
-        return run.error[:300] + ("…" if len(run.error) > 300 else "")
+        return text_truncated(run.error, length=300)
 
 
 @admin.register(Source)
@@ -300,7 +301,7 @@ class SourceAdmin(admin.ModelAdmin):
     @admin.action(description="Collect now (queued)")
     def collect_now(self, request: HttpRequest, queryset: QuerySet[Source]) -> None:
         try:
-            queued = sources_collect_enqueue(source_ids=list(queryset.values_list("pk", flat=True)), trigger="admin")
+            queued = len(sources_collect_queue(source_ids=list(queryset.values_list("pk", flat=True)), trigger="admin"))
         except ServiceDown as exc:
             self.message_user(request, f"Nothing was queued: {exc}.", messages.ERROR)
             return
@@ -314,19 +315,13 @@ class SourceAdmin(admin.ModelAdmin):
 
 
 @admin.register(CollectionRun)
-class CollectionRunAdmin(RunColumnsMixin, admin.ModelAdmin):
+class CollectionRunAdmin(RunColumnsMixin, ReadOnlyModelAdmin):
     # The error next to the status: at 1,400 px the counts may scroll, the reason for a failure may not.
     list_display = ("source", "started_at", "status", "error_excerpt", *RUN_COLUMNS[2:])
     list_filter = ("status", "trigger", "source__kind")
     list_select_related = ("source",)
     search_fields = ("source__name", "error")
     date_hierarchy = "started_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     def get_fields(self, request: HttpRequest, obj: CollectionRun | None = None):
         # The detail page shows the whole error, the per-feed details and the skip reasons readably.
@@ -349,21 +344,21 @@ class CollectionRunAdmin(RunColumnsMixin, admin.ModelAdmin):
 
 
 @admin.register(FeedState)
-class FeedStateAdmin(admin.ModelAdmin):
+class FeedStateAdmin(ReadOnlyModelAdmin):
     """Each feed URL of an rss source as its last collection left it: which of 2,000 URLs keep failing, and why.
     Written by collections only; a URL leaves when the source's config no longer lists it."""
 
-    list_display = ("url", "source", "status_badge", "error_excerpt", "last_fetched_at")
+    list_display = ("url_shown", "source", "status_badge", "error_excerpt", "last_fetched_at")
     list_filter = ("last_status", "source")
     list_select_related = ("source",)
     search_fields = ("url", "last_error")
     ordering = ("source", "url")
+    exclude = ("url",)  # shown masked: a feed URL may carry a token or a password
+    readonly_fields = ("url_shown",)
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
+    @admin.display(description="URL", ordering="url")
+    def url_shown(self, state: FeedState):
+        return url_masked(state.url)
 
     @admin.display(description="last status", ordering="last_status")
     def status_badge(self, state: FeedState):

@@ -13,7 +13,7 @@ from rest_framework.routers import BaseRouter
 
 from apps.core.rest.filters import StrictBooleanFilter
 from apps.core.rest.pagination import ApiCursorPagination
-from apps.plugins.collect_queue import source_collect_queue
+from apps.plugins.collect_queue import sources_collect_queue
 from apps.plugins.models import CollectionRun, Source
 from apps.plugins.serializers import CollectQueuedSerializer, SourceSerializer
 from apps.plugins.services import source_enabled_set
@@ -83,7 +83,7 @@ class SourceViewSet(
     @action(detail=True, methods=["post"], filter_backends=[])
     def collect(self, request: Request, name: str | None = None) -> Response:
         source = self.get_object()
-        task_id = source_collect_queue(source=source, trigger="api")
+        [task_id] = sources_collect_queue(source_ids=[source.pk], trigger="api")
         return Response({"source": source.name, "task_id": task_id}, status=status.HTTP_202_ACCEPTED)
 
 

@@ -8,6 +8,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from apps.core.display import AMBER, BLUE, GREEN, GREY, RED, badge_html
+from apps.core.url_mask import text_urls_masked, url_masked
 from apps.plugins.models import CollectionRun, PluginHealth, Source
 
 RECENT_RUNS = 20
@@ -92,7 +93,15 @@ def run_details_html(details: dict) -> str:
     body = format_html_join(
         "",
         "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-        ((url, row.get("status", ""), row.get("fetched", ""), row.get("error", "")) for url, row in ordered),
+        (
+            (
+                url_masked(url),
+                row.get("status", ""),
+                row.get("fetched", ""),
+                text_urls_masked(str(row.get("error", ""))),
+            )
+            for url, row in ordered
+        ),
     )
     failed = sum(1 for row in rows.values() if row.get("status") == "failed")
     return format_html(

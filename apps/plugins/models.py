@@ -4,6 +4,7 @@ from django.db import models
 from django_celery_beat.models import PeriodicTask
 
 from apps.core.models import TimeStampedModel
+from apps.core.url_mask import url_masked
 
 
 def poll_interval_validate(value: int) -> None:
@@ -119,4 +120,4 @@ class FeedState(models.Model):
         constraints = [models.UniqueConstraint(fields=["source", "url"], name="feedstate_source_url_unique")]
 
     def __str__(self) -> str:
-        return f"{self.source_id} {self.url[:80]}"
+        return f"{self.source_id} {url_masked(self.url)[:80]}"  # titles, breadcrumbs: never a credential

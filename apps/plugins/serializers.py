@@ -52,7 +52,8 @@ class CollectionRunSerializer(serializers.ModelSerializer):
 class SourceSerializer(serializers.ModelSerializer):
     config = serializers.JSONField(
         required=False,
-        help_text="A JSON object, keys per kind. Credentials read as ********; send it back to keep them.",
+        help_text="A JSON object, keys per kind (staff only). Credentials, URLs' included, read as ********; "
+        "send them back to keep them. Changing where a credential goes (a *_url's host) needs it entered again.",
     )
     health = HealthSerializer(read_only=True)
     last_runs = serializers.SerializerMethodField()
@@ -76,7 +77,11 @@ class SourceSerializer(serializers.ModelSerializer):
 
     def to_representation(self, source: Source) -> dict[str, Any]:
         data = super().to_representation(source)
-        data["config"] = config_masked(kind=source.kind, config=source.config)
+        request = self.context.get("request")
+        if request is not None and request.user.is_authenticated and request.user.is_staff:
+            data["config"] = config_masked(kind=source.kind, config=source.config)
+        else:  # a config says where and how a source is fetched: operators' business, not readers'
+            data.pop("config", None)
         return data
 
     @extend_schema_field(CollectionRunSerializer(many=True))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from apps.core.outage import broker_require
 from apps.plugins.models import Source
 from apps.plugins.services import periodic_task_enabled_set, source_collect_lock
 from apps.plugins.services import source_collect as source_collect_service
@@ -25,15 +24,3 @@ def source_collect(source_id: int, trigger: str = "schedule", force: bool = Fals
             return f"{source.name}: already collecting"
         run = source_collect_service(source=source, trigger=trigger, force=force)
     return f"{source.name}: {run.status} new={run.new_count} updated={run.duplicate_count} skipped={run.skipped_count}"
-
-
-def sources_collect_enqueue(*, source_ids: list[int], trigger: str) -> int:
-    """Queue a forced collection of each source (an operator asked); how many were queued.
-
-    Raises ServiceDown, naming the broker, when it cannot be reached: checked first and published without
-    kombu's retries, so an operator hears of an outage at once instead of after a long hang or a 500.
-    """
-    broker_require()
-    for source_id in source_ids:
-        source_collect.apply_async(args=[source_id], kwargs={"trigger": trigger, "force": True}, retry=False)
-    return len(source_ids)

@@ -111,11 +111,6 @@ def dimensions() -> int:
     return model_spec().dimensions
 
 
-def model_path() -> str:
-    """The directory of the configured model's weights."""
-    return model_spec().locate()
-
-
 def embedding_model_name() -> str:
     """The name stored beside every vector, so vectors of another model can be found and rebuilt."""
     return model_spec().name

@@ -19,6 +19,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from apps.core.display import text_truncated
 from apps.trends.metrics import metrics_numeric
 from apps.trends.models import Item
 
@@ -130,8 +131,7 @@ def _draft_clean(draft: ItemDraft) -> tuple[dict[str, Any] | None, str]:
     title = text_plain(draft.title, multiline=False)
     if not title:
         return None, "no title"
-    if len(title) > TITLE_MAX_CHARS:
-        title = title[: TITLE_MAX_CHARS - 1] + "…"
+    title = text_truncated(title, length=TITLE_MAX_CHARS)
     url = (draft.url or "").strip()
     if len(url) > URL_MAX_CHARS or not url.startswith(("http://", "https://")):
         url = ""  # a cut URL points somewhere else; better none

@@ -190,6 +190,14 @@ class PipelineRun(models.Model):
     cancel_requested_at = models.DateTimeField(
         null=True, blank=True, help_text="Set by a cancel request; the run stops at its next batch boundary"
     )
+    retry_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="retries",
+        help_text="The failed run this one repeats (an operator's retry of its task)",
+    )
 
     class Meta:
         ordering = ["-started_at"]

@@ -21,6 +21,10 @@ class RunFinished(Exception):
     """The run already ended; there is nothing left to cancel."""
 
 
+class RunNotRetryable(Exception):
+    """The run cannot be retried (it did not fail, is gone, or was retried already); the message says why."""
+
+
 @dataclass(frozen=True)
 class QueuedRun:
     run: PipelineRun
@@ -28,11 +32,15 @@ class QueuedRun:
 
 
 @transaction.atomic
-def pipeline_run_queue(*, workflow: str, as_of: datetime | None = None, trigger: str = "api") -> QueuedRun:
+def pipeline_run_queue(
+    *, workflow: str, as_of: datetime | None = None, trigger: str = "api", retry_of: PipelineRun | None = None
+) -> QueuedRun:
     """Record a ``queued`` run and send the pipeline task for it after commit; the run and task ids."""
     if workflow not in WORKFLOWS:
         raise ValueError(f"Unknown workflow {workflow!r}: choose one of {', '.join(WORKFLOWS)}.")
-    run = PipelineRun.objects.create(workflow=workflow, trigger=trigger, as_of=as_of, status=PipelineRun.Status.QUEUED)
+    run = PipelineRun.objects.create(
+        workflow=workflow, trigger=trigger, as_of=as_of, status=PipelineRun.Status.QUEUED, retry_of=retry_of
+    )
     task_id = str(uuid.uuid4())
     kwargs = {
         "workflow": workflow,
@@ -63,3 +71,37 @@ def pipeline_run_cancel(*, run: PipelineRun) -> PipelineRun:
             raise RunFinished(f"Run {run.pk} already ended ({run.status}); there is nothing to cancel.")
     run.refresh_from_db()
     return run
+
+
+@transaction.atomic
+def pipeline_run_retry(*, run_id: int) -> QueuedRun:
+    """Queue a new run repeating failed run ``run_id`` (same workflow and replay time), linked by ``retry_of``.
+
+    A failed run's row stays as it ended, so the history shows both. Raises RunNotRetryable for a run that
+    did not fail (re-running a finished or running one would do its work twice), is gone, or was retried
+    already (retry the newer run instead).
+    """
+    run = PipelineRun.objects.select_for_update().filter(pk=run_id).first()
+    if run is None:
+        raise RunNotRetryable(f"Run {run_id} no longer exists; queue a new run of its workflow instead.")
+    if run.status != PipelineRun.Status.FAILED:
+        raise RunNotRetryable(f"Run {run_id} is {run.status}; only a failed run can be retried.")
+    retry = run.retries.order_by("-pk").first()
+    if retry is not None:
+        raise RunNotRetryable(f"Run {run_id} was already retried as run {retry.pk} ({retry.status}); retry that one.")
+    return pipeline_run_queue(workflow=run.workflow, as_of=run.as_of, trigger="retry", retry_of=run)
+
+
+def pipeline_run_task_retry(*, args: list, kwargs: dict) -> str | None:
+    """The pipeline task's ``retry_service``: a task that ran a queued run retries that run (a new run, see
+    ``pipeline_run_retry``) and answers the new task's id; a scheduled one (no run id) is sent again as is,
+    which records a new run by itself (None)."""
+    run_id = kwargs.get("run_id")
+    if run_id is None:
+        return None
+    from apps.core.task_results import TaskResultError
+
+    try:
+        return pipeline_run_retry(run_id=int(run_id)).task_id
+    except RunNotRetryable as exc:
+        raise TaskResultError(str(exc), code="conflict") from None

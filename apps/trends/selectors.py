@@ -29,9 +29,14 @@ def trends_live() -> QuerySet[Trend]:
     return Trend.objects.exclude(state=Trend.State.DEAD).select_related("category", "topic").order_by("-score", "id")
 
 
-def trends_top(*, limit: int = 20, balanced: bool = True, candidates: int = 200) -> list[Trend]:
-    """The top live trends; with ``balanced`` the score of each further trend of one category is damped."""
-    pool = list(trends_live()[:candidates])
+def trends_top(
+    *, limit: int = 20, balanced: bool = True, candidates: int = 200, pool: QuerySet[Trend] | None = None
+) -> list[Trend]:
+    """The top live trends; with ``balanced`` the score of each further trend of one category is damped.
+
+    ``pool``: the trends to choose from, best first (a caller's filters and annotations); the live ones by
+    default. Every "top" list (the console's, the digests') is this one ranking."""
+    pool = list((trends_live() if pool is None else pool)[:candidates])
     if not balanced:
         return pool[:limit]
     seen: dict[int | None, int] = {}

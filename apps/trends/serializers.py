@@ -189,6 +189,7 @@ class PipelineRunSerializer(serializers.ModelSerializer):
             "item_count",
             "error",
             "cancel_requested_at",
+            "retry_of",
         ]
 
 

@@ -9,7 +9,12 @@ from apps.trends.cleanup import cleanup_run
 from apps.trends.services import PipelineAlreadyRunning, pipeline_run, pipeline_runs_lost_check
 
 
-@shared_task(name="apps.trends.tasks.pipeline_run_task", acks_late=True)
+# ``retry_service``: how an operator's retry of a failed task re-runs the work (apps.core.task_results).
+@shared_task(
+    name="apps.trends.tasks.pipeline_run_task",
+    acks_late=True,
+    retry_service="apps.trends.runs.pipeline_run_task_retry",
+)
 def pipeline_run_task(
     workflow: str = "full", as_of: str | None = None, trigger: str = "schedule", run_id: int | None = None
 ) -> str:

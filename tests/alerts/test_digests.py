@@ -137,3 +137,17 @@ def test_digest_task_goes_to_the_digest_queue():
     route = app.amqp.router.route({}, "apps.alerts.tasks.digests_send_task")
     assert route["queue"].name == "digest"
     assert app.amqp.router.route({}, "apps.alerts.tasks.notification_send_task")["queue"].name == "alerts"
+
+
+def test_digest_balances_categories_like_every_top_list():
+    from apps.alerts.digests import digest_trends
+
+    tech = Category.objects.get_or_create(name="Technology")[0]
+    sport = Category.objects.get_or_create(name="Sports")[0]
+    recent = NOW - timedelta(hours=3)
+    for title, score, category in [("t1", 10, tech), ("t2", 9, tech), ("t3", 8, tech), ("s1", 7, sport)]:
+        TrendFactory(title=title, category=category, score=score, updated_at=recent, first_detected_at=recent)
+    subscription = DigestSubscriptionFactory()
+    entries = digest_trends(subscription=subscription, since=NOW - timedelta(days=1))
+    # t2 counts 9·0.7 = 6.3 and t3 8·0.49: the sports story (7) comes second, not fourth
+    assert [entry.title for entry in entries] == ["t1", "s1", "t2", "t3"]

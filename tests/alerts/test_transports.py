@@ -64,7 +64,7 @@ def test_slack_posts_the_exact_block_kit_document(httpserver):
     [(request, _)] = httpserver.log
     assert request.headers["Content-Type"] == "application/json"
     assert json.loads(request.data) == {
-        "text": "[ERROR] Fusion startup raises $1bn & more",
+        "text": "[ERROR] Fusion startup raises $1bn &amp; more",
         "blocks": [{"type": "header", "text": {"type": "plain_text", "text": "Fusion startup raises $1bn & more"}}],
         "attachments": [
             {
@@ -256,3 +256,55 @@ def test_errors_quoting_the_slack_url_are_stored_and_printed_masked():
     assert "network error fetching ********" in attempt.error
     for text in (attempt.error, outcome.detail, channel.last_error, str(caught.value)):
         assert "TOPSECRETTOKEN" not in text
+
+
+def _mrkdwn_texts(document: dict) -> list[str]:
+    texts = [document["text"]]
+    for block in document["attachments"][0]["blocks"]:
+        if block["type"] == "section":
+            texts += [block["text"]["text"]] if "text" in block else [f["text"] for f in block["fields"]]
+        elif block["type"] == "context":
+            texts += [element["text"] for element in block["elements"]]
+    return texts
+
+
+def test_slack_mrkdwn_escapes_ampersand_and_angle_brackets_in_every_text(httpserver):
+    httpserver.expect_oneshot_request("/hook", method="POST").respond_with_data("ok")
+    channel = ChannelFactory(kind="slack", config={"webhook_url": httpserver.url_for("/hook")})
+    hostile = AlertMessage(
+        event_kind="plugin.failed",
+        title="<!channel> R&D <https://evil.example|click here>",
+        text="HTTP 500 <!here> & <https://evil.example|reset your password>",
+        severity="error",
+        fields=[("Error <x>", "reason <!everyone>"), ("Source", "a&b")],
+    )
+
+    transport_for(channel).send(hostile)
+
+    [(request, _)] = httpserver.log
+    document = json.loads(request.data)
+    texts = _mrkdwn_texts(document)
+    assert len(texts) == 5
+    for text in texts:
+        assert "<" not in text and ">" not in text and "& " not in text
+    assert document["text"] == "[ERROR] &lt;!channel&gt; R&amp;D &lt;https://evil.example|click here&gt;"
+    assert texts[2] == "*Error &lt;x&gt;*\nreason &lt;!everyone&gt;"
+
+
+def test_slack_escaping_never_cuts_an_entity_in_half():
+    from apps.alerts.transports.slack import mrkdwn_escaped
+
+    assert mrkdwn_escaped("ab<cd", 4) == "ab"
+    assert mrkdwn_escaped("a&b", 100) == "a&amp;b"
+
+
+def test_a_slack_url_spelled_differently_is_still_masked_in_errors():
+    url = "http://LOCALHOST:9/services/T0/B0/TOPSECRETTOKEN"  # the client normalises it to http://localhost:9
+    channel = ChannelFactory(name="slack", kind="slack", config={"webhook_url": url})
+    outcome = notification_send(notification_id=_notification(channel).pk)
+
+    channel.refresh_from_db()
+    attempt = Notification.objects.get().attempt_log.get()
+    assert "network error fetching ********" in attempt.error
+    for text in (attempt.error, outcome.detail, channel.last_error, Notification.objects.get().last_error):
+        assert "TOPSECRETTOKEN" not in text and "/services/T0" not in text

@@ -129,3 +129,18 @@ def test_broker_down_and_live_worker_read_clearly(staff_client, monkeypatch):
     assert "Broker unreachable" in body
     # Only beat sends the heartbeat, so its stamp vouches for beat too (the scheduler writes last_run_at late).
     assert "worker alive" in body and "beat alive" in body
+
+
+@pytest.mark.django_db
+def test_console_top_trends_balance_categories_with_their_sparklines():
+    from apps.analytics.console import trends_top_with_history
+    from apps.trends.models import Category, Topic
+
+    tech = Category.objects.get_or_create(name="Technology")[0]
+    sport = Category.objects.get_or_create(name="Sports")[0]
+    for title, score, category in [("t1", 10, tech), ("t2", 9, tech), ("t3", 8, tech), ("s1", 7, sport)]:
+        trend = Trend.objects.create(topic=Topic.objects.create(), title=title, score=score, category=category)
+        TrendSnapshot.objects.create(trend=trend, taken_at=timezone.now(), score=score, item_count=3, velocity=0)
+    top = trends_top_with_history(limit=4)
+    assert [trend.title for trend in top] == ["t1", "s1", "t2", "t3"]
+    assert [trend.recent_scores for trend in top] == [[10.0], [7.0], [9.0], [8.0]]

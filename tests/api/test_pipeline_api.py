@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -142,3 +143,60 @@ def test_cancel_stops_a_real_run_between_batches_and_keeps_what_it_committed(sta
     assert run.stats["stages"]["embed"]["count"] == 2
     # The next run picks up where the cancelled one stopped.
     assert pipeline_run(workflow="process_only", batch_size=2).item_count == 4
+
+
+def _failed_task(task_id: str, run: PipelineRun):
+    from celery import states
+    from django_celery_results.models import TaskResult
+
+    kwargs = {"workflow": run.workflow, "as_of": None, "trigger": "api", "run_id": run.pk}
+    return TaskResult.objects.create(
+        task_id=task_id,
+        task_name="apps.trends.tasks.pipeline_run_task",
+        status=states.FAILURE,
+        task_args=json.dumps("()"),
+        task_kwargs=json.dumps(repr(kwargs)),  # as django-celery-results stores Celery's repr
+    )
+
+
+def test_retrying_a_failed_run_task_runs_the_work_again_as_a_new_linked_run(
+    staff, broker_queue, django_capture_on_commit_callbacks
+):
+    failed = PipelineRun.objects.create(workflow="refresh", status="failed", error="RuntimeError('db went away')")
+    _failed_task("t-failed", failed)
+    waiting = broker_queue("pipeline")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff.post("/api/v1/tasks/t-failed/retry/")
+    assert response.status_code == 202
+    [(task, task_id, _, kwargs)] = waiting()
+    assert task == "apps.trends.tasks.pipeline_run_task"
+    assert task_id == response.json()["task_id"]
+    retry = PipelineRun.objects.get(retry_of=failed)
+    assert retry.status == "queued" and retry.trigger == "retry" and kwargs["run_id"] == retry.pk
+
+    pipeline_run_task(**kwargs)  # what the worker does with the message
+
+    retry.refresh_from_db()
+    failed.refresh_from_db()
+    assert retry.status == "success" and failed.status == "failed"
+    assert staff.get(f"/api/v1/pipeline-runs/{retry.pk}/").json()["retry_of"] == failed.pk
+
+
+def test_a_run_task_retry_that_cannot_rerun_the_work_is_409_saying_why(staff, django_capture_on_commit_callbacks):
+    done = PipelineRun.objects.create(workflow="refresh", status="success")
+    _failed_task("t-done", done)
+    response = staff.post("/api/v1/tasks/t-done/retry/")
+    assert response.status_code == 409
+    assert response.json() == {
+        "error": "Conflict",
+        "detail": f"Run {done.pk} is success; only a failed run can be retried.",
+        "code": "CONFLICT",
+    }
+
+    failed = PipelineRun.objects.create(workflow="refresh", status="failed")
+    _failed_task("t-failed", failed)
+    with django_capture_on_commit_callbacks(execute=False):
+        assert staff.post("/api/v1/tasks/t-failed/retry/").status_code == 202
+        again = staff.post("/api/v1/tasks/t-failed/retry/")
+    assert again.status_code == 409 and "already retried as run" in again.json()["detail"]
+    assert PipelineRun.objects.filter(retry_of=failed).count() == 1

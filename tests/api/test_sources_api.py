@@ -29,16 +29,21 @@ def youtube(db) -> Source:
     return source
 
 
-def test_list_shows_health_last_runs_and_masks_credentials(anon, youtube, django_assert_max_num_queries):
+def test_list_shows_health_last_runs_and_no_config_to_anonymous_readers(anon, youtube, django_assert_max_num_queries):
     with django_assert_max_num_queries(6):
         response = anon.get("/api/v1/sources/")
     assert response.status_code == 200
     (row,) = response.json()["results"]
-    assert row["config"] == {"api_key": MASK, "region_code": "DE"}
-    assert b"AIza-very-secret" not in response.content
+    assert "config" not in row and row["name"] == "yt" and row["kind"] == "youtube"
+    assert b"AIza-very-secret" not in response.content and b"region_code" not in response.content
     assert row["health"]["is_healthy"] is False and row["health"]["last_error"] == "HTTP 403"
     assert [run["new_count"] for run in row["last_runs"]] == [0, 1, 2, 3, 4]
     assert row["last_runs"][0]["status"] == "failed"
+
+
+def test_staff_see_the_config_with_credentials_masked(staff, youtube):
+    (row,) = staff.get("/api/v1/sources/").json()["results"]
+    assert row["config"] == {"api_key": MASK, "region_code": "DE"}
 
 
 def test_detail_by_name_and_filters(anon, youtube, world):
@@ -135,3 +140,61 @@ def test_collect_queues_the_task_and_returns_its_id(staff, world, broker_queue, 
     assert waiting() == [
         ("apps.plugins.tasks.source_collect", task_id, [world.wire.pk], {"trigger": "api", "force": True})
     ]
+
+
+FEED = "https://reader:hunter2@feeds.example/private.xml?token=tok-123456&lang=en"
+
+
+def test_feed_urls_with_credentials_are_masked_for_staff_and_absent_for_readers(anon, staff):
+    Source.objects.create(name="private", kind="rss", config={"urls": [FEED]})
+    shown = staff.get("/api/v1/sources/private/").json()["config"]["urls"]
+    assert shown == [f"https://{MASK}@feeds.example/private.xml?token={MASK}&lang=en"]
+    assert "config" not in anon.get("/api/v1/sources/private/").json()
+    for client in (anon, staff):
+        body = client.get("/api/v1/sources/").content
+        assert b"hunter2" not in body and b"tok-123456" not in body
+
+
+def test_a_masked_feed_url_sent_back_keeps_the_stored_one(staff):
+    source = Source.objects.create(name="private", kind="rss", config={"urls": [FEED]})
+    shown = staff.get("/api/v1/sources/private/").json()["config"]
+    more = {"urls": [*shown["urls"], "https://open.example/feed"]}
+    assert staff.patch("/api/v1/sources/private/", {"config": more}, format="json").status_code == 200
+    source.refresh_from_db()
+    assert source.config == {"urls": [FEED, "https://open.example/feed"]}
+
+
+def test_a_masked_feed_url_moved_to_another_host_must_be_entered_again(staff):
+    source = Source.objects.create(name="private", kind="rss", config={"urls": [FEED]})
+    moved = f"https://{MASK}@evil.example/private.xml?token={MASK}&lang=en"
+    response = staff.patch("/api/v1/sources/private/", {"config": {"urls": [moved]}}, format="json")
+    assert response.status_code == 400
+    assert "a masked URL that matches no stored one; enter the URL with its credentials" in response.json()["detail"]
+    source.refresh_from_db()
+    assert source.config == {"urls": [FEED]}
+
+
+def test_changing_base_url_while_the_token_shows_the_mask_is_refused(staff):
+    source = Source.objects.create(
+        name="x", kind="twitter", config={"queries": ["ai"], "bearer_token": "AAAA-secret-token"}
+    )
+    moved = {"queries": ["ai"], "bearer_token": MASK, "base_url": "https://collector.evil.example/2"}
+    response = staff.patch("/api/v1/sources/x/", {"config": moved}, format="json")
+    assert response.status_code == 400
+    assert "re-enter bearer_token: the destination changed" in response.json()["detail"]
+    source.refresh_from_db()
+    assert "base_url" not in source.config
+
+    entered = {**moved, "bearer_token": "BBBB-token-for-the-new-host"}
+    assert staff.patch("/api/v1/sources/x/", {"config": entered}, format="json").status_code == 200
+    same_host = {**moved, "bearer_token": MASK, "base_url": "https://collector.evil.example/3"}
+    assert staff.patch("/api/v1/sources/x/", {"config": same_host}, format="json").status_code == 200
+
+
+def test_a_token_from_the_environment_is_not_sent_to_a_new_base_url_either(staff, monkeypatch):
+    monkeypatch.setenv("TWITTER_BEARER_TOKEN", "env-token-123456")
+    payload = {"name": "x", "kind": "twitter", "config": {"queries": ["ai"], "base_url": "https://evil.example/2"}}
+    response = staff.post("/api/v1/sources/", payload, format="json")
+    assert response.status_code == 400 and "re-enter bearer_token" in response.json()["detail"]
+    payload["config"]["base_url"] = "https://api.x.com/2"  # the default host: where the token belongs
+    assert staff.post("/api/v1/sources/", payload, format="json").status_code == 201

@@ -20,15 +20,13 @@ import csv
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import numpy as np
 
 from tests.clustering_metrics import bcubed, story_folds
+from tests.shared_data import UCI_DEV
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "uci-news-stories-dev.csv"
-if not DATA.exists():
-    DATA = Path("/work/shared/data/uci-news-stories-dev.csv")
+DATA = UCI_DEV
 CATEGORY_CODES = {"b": "Business", "t": "Technology", "e": "Entertainment", "m": "Health"}
 START = datetime(2014, 3, 10, tzinfo=UTC)
 STEP = 0.05  # the spread: F1 when a chosen threshold moves this much either way

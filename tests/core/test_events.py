@@ -5,7 +5,7 @@ from django.contrib.auth.models import User
 from django.db import connection, transaction
 
 from apps.core.models import Event
-from apps.core.services import event_claim, event_emit, events_claim
+from apps.core.services import event_emit, events_claim
 
 
 @pytest.mark.django_db
@@ -22,13 +22,6 @@ def test_event_rolls_back_with_the_change():
         event_emit(kind=Event.Kind.TREND_CREATED)
         raise RuntimeError("the change failed")
     assert not Event.objects.exists()
-
-
-@pytest.mark.django_db
-def test_event_claim_succeeds_once():
-    event = event_emit(kind=Event.Kind.TREND_CREATED)
-    assert event_claim(event_id=event.pk) is True
-    assert event_claim(event_id=event.pk) is False
 
 
 @pytest.mark.django_db

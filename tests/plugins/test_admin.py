@@ -253,3 +253,41 @@ def test_feed_urls_of_an_rss_source_show_which_fail_and_why(admin_client):
     assert "https://b.example/feed" in listed and "https://a.example/feed" not in listed
     assert "HTTP 404" in listed and "<script>alert(1)" not in listed
     assert admin_client.get(reverse("admin:plugins_feedstate_add")).status_code == 403
+
+
+def test_the_form_refuses_a_new_base_url_while_the_key_shows_the_mask(admin_client):
+    source = SourceFactory(name="yt", kind="youtube", config={"api_key": "AIza-very-secret"})
+    url = reverse("admin:plugins_source_change", args=[source.pk])
+    form = {"name": "yt", "kind": "youtube", "enabled": "on", "poll_interval": 900}
+    form |= {"runs-TOTAL_FORMS": 0, "runs-INITIAL_FORMS": 0}
+    moved = json.dumps({"api_key": MASK, "base_url": "https://evil.example/youtube/v3"})
+    page = admin_client.post(url, {**form, "config": moved}).content.decode()
+    assert "re-enter api_key: the destination changed" in page
+    source.refresh_from_db()
+    assert source.config == {"api_key": "AIza-very-secret"}
+
+
+def test_feed_urls_and_their_errors_show_masked_in_the_console(admin_client, httpserver, serve):
+    from apps.plugins.services import source_collect
+
+    good = serve("/good", "rss2_bbc.xml")
+    httpserver.expect_request("/private.xml").respond_with_data("", status=500)
+    secret_url = httpserver.url_for("/private.xml").replace("http://", "http://reader:hunter2@") + "?token=tok-123456"
+    source = SourceFactory(name="priv", config={"urls": [good, secret_url]})
+
+    run = source_collect(source=source)
+    source.health.refresh_from_db()
+    failing = FeedState.objects.get(last_status="failed")
+    for text in (run.error, source.health.last_error, json.dumps(run.details), failing.last_error):
+        assert "hunter2" not in text and "tok-123456" not in text
+    assert f"token={MASK}" in run.error
+    assert failing.url == secret_url  # kept as configured: conditional GETs match on it
+    pages = [
+        admin_client.get(reverse("admin:plugins_feedstate_changelist")),
+        admin_client.get(reverse("admin:plugins_feedstate_change", args=[failing.pk])),
+        admin_client.get(reverse("admin:plugins_collectionrun_change", args=[run.pk])),
+        admin_client.get(reverse("admin:plugins_source_change", args=[source.pk])),
+    ]
+    for page in pages:
+        assert page.status_code == 200
+        assert b"hunter2" not in page.content and b"tok-123456" not in page.content

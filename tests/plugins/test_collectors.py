@@ -1,7 +1,6 @@
 """Every collector end to end: recorded payloads from a local server -> source_collect -> Item rows."""
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -10,9 +9,9 @@ from apps.plugins.services import source_collect
 from apps.trends.models import Item
 from tests.plugins.conftest import FIXTURES, fixture_bytes
 from tests.plugins.factories import SourceFactory
+from tests.shared_data import UCI_DEV, needs_shared_file
 
 pytestmark = pytest.mark.django_db
-UCI_DEV = Path("/work/shared/data/uci-news-stories-dev.csv")
 REPLAY_ROWS = 25  # rows of apps/plugins/demo/news-replay.csv
 
 
@@ -193,7 +192,7 @@ def test_twitter_recent_search(httpserver, serve):
     assert tweet.url == "https://x.com/XDevelopers/status/1846530001234567890"
 
 
-@pytest.mark.skipif(not UCI_DEV.exists(), reason="UCI dev data not present")
+@needs_shared_file(UCI_DEV.name)
 def test_file_uci_preset_imports_the_uci_csv(settings):
     settings.TRENDSITE_IMPORT_DIRS = [str(UCI_DEV.parent)]
     source = SourceFactory(kind="file", config={"path": str(UCI_DEV), "preset": "uci"})

@@ -1,7 +1,6 @@
 """collect, import_items, seed_demo_sources and bootstrap_local as an operator runs them."""
 
 from io import StringIO
-from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -11,9 +10,9 @@ from apps.plugins.services import source_collect_lock
 from apps.trends.models import Item
 from tests.plugins.conftest import FIXTURES
 from tests.plugins.factories import SourceFactory
+from tests.shared_data import UCI_DEV, needs_shared_file
 
 pytestmark = pytest.mark.django_db
-UCI_DEV = Path("/work/shared/data/uci-news-stories-dev.csv")
 
 
 def test_collect_named_sources_twice_creates_no_duplicates(serve):
@@ -60,7 +59,7 @@ def test_import_items_jsonl_with_summary():
     assert (source.kind, source.enabled) == ("file", False)
 
 
-@pytest.mark.skipif(not UCI_DEV.exists(), reason="UCI dev data not present")
+@needs_shared_file(UCI_DEV.name)
 def test_import_items_uci_preset_twice_updates():
     out = StringIO()
     call_command("import_items", str(UCI_DEV), "--source", "uci", "--preset", "uci", stdout=out, stderr=StringIO())

@@ -60,3 +60,26 @@ def test_collect_with_redis_down_names_it_and_exits_1(cache_down, args):
         call_command("collect", *args, stdout=out)
     assert f"the Redis cache at redis://127.0.0.1:{cache_down}/0 is down" in str(raised.value)
     assert not CollectionRun.objects.exists()
+
+
+def test_api_collect_now_shares_the_admin_path_and_answers_503_with_the_broker_down(broker_down):
+    from django.contrib.auth import get_user_model
+    from rest_framework.test import APIClient
+
+    source = SourceFactory(name="queued")
+    client = APIClient()
+    client.force_authenticate(get_user_model().objects.create_user("op", is_staff=True))
+    response = client.post(f"/api/v1/sources/{source.name}/collect/")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["code"] == "SERVICE_UNAVAILABLE"
+    assert body["detail"].startswith(f"the Celery broker at redis://127.0.0.1:{broker_down}/1 is down")
+
+
+def test_a_broker_password_never_shows_in_the_message(monkeypatch, closed_port):
+    from apps.core.outage import ServiceDown, broker_require
+
+    monkeypatch.setenv("CELERY_BROKER_URL", f"redis://:s3cret-pw@127.0.0.1:{closed_port}/1")
+    with pytest.raises(ServiceDown) as caught:
+        broker_require()
+    assert "s3cret-pw" not in str(caught.value) and f"redis://********@127.0.0.1:{closed_port}/1" in str(caught.value)

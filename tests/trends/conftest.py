@@ -5,15 +5,14 @@ from __future__ import annotations
 import csv
 import itertools
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from apps.plugins.models import Source
 from apps.trends.models import Item
+from tests.shared_data import UCI_DEV, shared_file
 
-UCI_DEV = Path("/work/shared/data/uci-news-stories-dev.csv")
 T0 = datetime(2026, 3, 10, 8, 0, tzinfo=UTC)
 _ids = itertools.count(1)
 
@@ -38,9 +37,7 @@ def make_item(source):
 
 def uci_rows(limit: int | None = None) -> list[dict[str, str]]:
     """The labelled UCI rows, shuffled with numpy seed 0 (the benchmark protocol); skips when absent."""
-    if not UCI_DEV.exists():
-        pytest.skip(f"{UCI_DEV} is not here")
-    with UCI_DEV.open(encoding="utf-8") as stream:
+    with shared_file(UCI_DEV.name).open(encoding="utf-8") as stream:
         rows = list(csv.DictReader(stream))
     order = np.random.default_rng(0).permutation(len(rows))
     shuffled = [rows[i] for i in order]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 
 from django.core.cache import cache
@@ -32,12 +33,26 @@ PACE_MAX_WAIT_SECONDS = 30.0
 MAX_FIELDS = 10  # Block Kit's limit per section
 
 
+def mrkdwn_escaped(text: str, limit: int) -> str:
+    """``text`` safe in a Slack mrkdwn field: ``&``, ``<`` and ``>`` as ``&amp;``, ``&lt;`` and ``&gt;`` (Slack's
+    rules), so a title or an error cannot write ``<!channel>`` or a link of its own; cut to ``limit`` characters
+    without leaving half an entity."""
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if len(escaped) <= limit:
+        return escaped
+    return re.sub(r"&[a-z]{0,3}$", "", escaped[:limit])
+
+
 def slack_payload(message: AlertMessage) -> dict:
-    """The Block Kit document posted to the webhook."""
+    """The Block Kit document posted to the webhook. Every mrkdwn text (top-level ``text`` included, which
+    Slack shows in notifications) is escaped; ``plain_text`` ones are not parsed for links or mentions."""
     details: list[dict] = []
     if message.text:
-        details.append({"type": "section", "text": {"type": "mrkdwn", "text": message.text[:3000]}})
-    fields = [{"type": "mrkdwn", "text": f"*{name}*\n{value}"[:2000]} for name, value in message.fields[:MAX_FIELDS]]
+        details.append({"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn_escaped(message.text, 3000)}})
+    fields = [
+        {"type": "mrkdwn", "text": f"*{mrkdwn_escaped(name, 200)}*\n{mrkdwn_escaped(value, 1700)}"}
+        for name, value in message.fields[:MAX_FIELDS]
+    ]
     if fields:
         details.append({"type": "section", "fields": fields})
     if message.link:
@@ -47,11 +62,10 @@ def slack_payload(message: AlertMessage) -> dict:
                 "elements": [{"type": "button", "text": {"type": "plain_text", "text": "Open"}, "url": message.link}],
             }
         )
-    details.append(
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": f"{message.severity} · {message.event_kind}"}]}
-    )
+    context = mrkdwn_escaped(f"{message.severity} · {message.event_kind}", 300)
+    details.append({"type": "context", "elements": [{"type": "mrkdwn", "text": context}]})
     return {
-        "text": f"[{message.severity.upper()}] {message.title}"[:3000],
+        "text": mrkdwn_escaped(f"[{message.severity.upper()}] {message.title}", 3000),
         "blocks": [{"type": "header", "text": {"type": "plain_text", "text": message.title[:150] or "trendsite"}}],
         "attachments": [{"color": SEVERITY_COLOURS.get(message.severity, "#439FE0"), "blocks": details}],
     }

@@ -18,6 +18,8 @@ from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import set_rollback
 
+from apps.core.outage import ServiceDown
+
 logger = logging.getLogger(__name__)
 
 API_PREFIX = "/api/"
@@ -44,6 +46,14 @@ class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "The resource's current state does not allow this."
     default_code = "conflict"
+
+
+class ServiceUnavailable(exceptions.APIException):
+    """A shared service the request needs (the broker, the cache) is down."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "A service this request needs is down; try again later."
+    default_code = "service_unavailable"
 
 
 def error_body(*, status_code: int, detail: str, code: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -78,6 +88,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, ServiceDown):  # the broker or the cache: say which, and that trying later helps
+        exc = ServiceUnavailable(f"{exc}; try again later.")
     if not isinstance(exc, exceptions.APIException):
         return None
 

@@ -19,6 +19,7 @@ import feedparser
 from django.conf import settings
 
 from apps.core.http import FetchError, http_fetch
+from apps.core.url_mask import text_urls_masked, url_masked
 from apps.plugins.collectors.base import Collector, CollectOutcome, ConfigField, value_shown
 from apps.plugins.collectors.feedxml import feed_document_parse
 from apps.plugins.models import FeedState
@@ -138,6 +139,7 @@ def feed_fetch(url: str, etag: str = "", last_modified: str = "") -> FeedResult:
     except Exception as exc:
         logger.exception("parsing feed %s crashed", url)
         result = FeedResult(url, "failed", error=f"{type(exc).__name__}: {exc}")
+    result.error = text_urls_masked(result.error)  # stored on the feed's state and the run: no credentials
     if result.status == "failed":  # keep the validators of the last good answer
         result.etag, result.last_modified = etag, last_modified
     result.duration_ms = (time.monotonic() - started) * 1000
@@ -199,7 +201,7 @@ class RssCollector(Collector):
             )
         outcome = CollectOutcome(
             not_modified=all(r.status == "not_modified" for r in results),
-            details={"feeds": {r.url: r.detail() for r in results}},
+            details={"feeds": {url_masked(r.url): r.detail() for r in results}},
             feed_states=results,
         )
         for result in results:
