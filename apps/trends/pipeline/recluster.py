@@ -4,8 +4,10 @@ Online assignment sees one item at a time: once a story has been chained to anot
 the two joined one and pulled the centroid towards the other), nothing pulls them apart, and parts of one
 story that were founded apart meet only if their means converge. After a run's items are placed, the
 window's original items (``PIPELINE_TOPIC_ACTIVE_HOURS``, at most ``PIPELINE_RECLUSTER_MAX_ITEMS``, newest
-first) are clustered again with average linkage over the same blended similarity the online stage uses,
-cut at ``PIPELINE_RECLUSTER_THRESHOLD``.
+first) are clustered again with average linkage over the same pairwise evidence the online stage uses
+(``evidence.pair_similarity``), cut at ``PIPELINE_RECLUSTER_THRESHOLD``. Average linkage joins two clusters
+only when their items are close on average, pair by pair: a chain of look-alikes (flood, flood, flood) does not
+make three floods one, which single linkage or merging means would.
 
 New clusters take existing topic ids by overlap (largest shared item count first, each id once), so an
 unchanged story keeps its id, trend, snapshots and lifecycle; a cluster that overlaps no free topic founds
@@ -28,14 +30,15 @@ from apps.core.models import Event
 from apps.core.services import event_emit
 from apps.trends.models import Item, Topic
 from apps.trends.pipeline.context import StageContext
+from apps.trends.pipeline.evidence import language_native, pair_similarity
 from apps.trends.pipeline.lexical import idf_learn, lexical_vectors
-from apps.trends.pipeline.topics import _merges_write, similarity, topic_stats_refresh
+from apps.trends.pipeline.topics import _merges_write, topic_stats_refresh
 from apps.trends.vectors import vector_cursor
 
 _EVENT_MIN_ITEMS = 2  # moving a single stray headline is a correction, not a split worth telling
 
 _WINDOW_SQL = """
-SELECT i.id, i.topic_id, i.title, i.url, i.embedding
+SELECT i.id, i.topic_id, i.title, i.url, i.embedding, i.language
 FROM trends_item AS i JOIN trends_topic AS tp ON tp.id = i.topic_id
 WHERE i.duplicate_of_id IS NULL AND i.embedding IS NOT NULL AND tp.is_active
     AND coalesce(i.published_at, i.collected_at) > %s AND coalesce(i.published_at, i.collected_at) <= %s
@@ -59,8 +62,8 @@ FROM unnest(%s::bigint[], %b::vector[], %b::vector[]) AS v(id, centroid, lexical
 """
 
 
-def _clusters(vectors: np.ndarray, lexicals: np.ndarray) -> np.ndarray:
-    """Average-linkage cluster labels over the blended similarity, cut at the re-clustering threshold."""
+def _clusters(vectors: np.ndarray, lexicals: np.ndarray, native: np.ndarray) -> np.ndarray:
+    """Average-linkage cluster labels over the pairwise evidence, cut at the re-clustering threshold."""
     # Imported here: scipy costs every process that loads the app registry (web, worker, each manage.py
     # command) 0.2 s at start-up, and only the pipeline's re-clustering needs it.
     from scipy.cluster.hierarchy import fcluster, linkage
@@ -68,7 +71,7 @@ def _clusters(vectors: np.ndarray, lexicals: np.ndarray) -> np.ndarray:
 
     if len(vectors) < 2:
         return np.ones(len(vectors), dtype=int)
-    blended = similarity(vectors @ vectors.T, lexicals @ lexicals.T, settings.PIPELINE_TOPIC_LEXICAL_WEIGHT)
+    blended = pair_similarity(vectors @ vectors.T, lexicals @ lexicals.T, native[:, None], native[None, :])
     distances = np.clip(1.0 - blended, 0.0, None).astype(np.float64)
     np.fill_diagonal(distances, 0.0)
     tree = linkage(squareform(distances, checks=False), method="average")
@@ -124,7 +127,9 @@ def topics_recluster(ctx: StageContext) -> dict[str, int]:
     pks = [r[0] for r in rows]
     old = [r[1] for r in rows]
     labels = _clusters(
-        np.stack([r[4] for r in rows]), lexical_vectors([Item(title=r[2], url=r[3]) for r in rows], ctx.idf)
+        np.stack([r[4] for r in rows]),
+        lexical_vectors([Item(title=r[2], url=r[3]) for r in rows], ctx.idf),
+        np.array([language_native(r[5]) for r in rows], dtype=bool),
     )
     mapping = _ids_map(labels, old)
     unmapped = sorted({label for label, topic_id in mapping.items() if topic_id is None})
