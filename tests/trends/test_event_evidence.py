@@ -132,7 +132,9 @@ def test_a_topic_of_500_items_does_not_absorb_another_event_of_its_kind(make_ite
     _run()
     topics = _topics_by_story(story_of)
     alberta = Counter(
-        Item.objects.filter(pk__in=[p for p, s in story_of.items() if s == "alberta"]).values_list("topic_id", flat=True)
+        Item.objects.filter(pk__in=[p for p, s in story_of.items() if s == "alberta"]).values_list(
+            "topic_id", flat=True
+        )
     )
     assert alberta.most_common(1)[0][1] >= 250  # a large topic, the case under test
     large = {topic_id for topic_id, n in alberta.items() if n >= 5}
