@@ -58,12 +58,14 @@ _DUPLICATES_FOLLOW_SQL = """
 UPDATE trends_item AS d SET topic_id = o.topic_id FROM trends_item AS o
 WHERE d.duplicate_of_id = o.id AND o.id = ANY(%s) AND d.topic_id IS DISTINCT FROM o.topic_id
 """
-_MEMBERS_SQL = (
-    "SELECT topic_id, title, url, embedding FROM trends_item WHERE topic_id = ANY(%s) AND embedding IS NOT NULL"
-)
+# Each topic's mean embedding from all its items, in one statement.
 _CENTRES_SAVE_SQL = """
-UPDATE trends_topic AS tp SET centroid = v.centroid, lexical = v.lexical
-FROM unnest(%s::bigint[], %b::vector[], %b::vector[]) AS v(id, centroid, lexical) WHERE tp.id = v.id
+UPDATE trends_topic AS tp SET centroid = m.centroid
+FROM (
+    SELECT topic_id, avg(embedding) AS centroid FROM trends_item
+    WHERE topic_id = ANY(%s) AND embedding IS NOT NULL GROUP BY topic_id
+) AS m
+WHERE tp.id = m.topic_id
 """
 
 
@@ -140,22 +142,10 @@ def _ids_map(labels: np.ndarray, old: list[int]) -> dict[int, int | None]:
     return mapping
 
 
-def _centres_save(topic_ids: set[int], ctx: StageContext) -> None:
-    """Mean embedding and mean lexical vector of each topic, from all its items."""
+def _centres_save(topic_ids: set[int]) -> None:
+    """Mean embedding of each topic, from all its items."""
     with vector_cursor() as cursor:
-        cursor.execute(_MEMBERS_SQL, [list(topic_ids)], binary=True)
-        rows = cursor.fetchall()
-    if not rows:
-        return
-    lexicals = lexical_vectors([Item(title=t, url=u) for _, t, u, _ in rows], ctx.idf)
-    sums: dict[int, list] = {}
-    for (topic_id, _, _, vector), lexical in zip(rows, lexicals, strict=True):
-        entry = sums.setdefault(topic_id, [0.0, 0.0, 0])
-        entry[0], entry[1], entry[2] = entry[0] + vector, entry[1] + lexical, entry[2] + 1
-    ids = list(sums)
-    params = [ids, [sums[t][0] / sums[t][2] for t in ids], [sums[t][1] / sums[t][2] for t in ids]]
-    with vector_cursor() as cursor:
-        cursor.execute(_CENTRES_SAVE_SQL, params)
+        cursor.execute(_CENTRES_SAVE_SQL, [list(topic_ids)])
 
 
 @transaction.atomic
@@ -214,7 +204,7 @@ def topics_recluster(ctx: StageContext) -> dict[str, int]:
                 payload={"topic_id": source, "into": {str(n): k for n, k in sorted(parts.items())}},
             )
     live = affected - {loser.pk for _, loser in merges}
-    _centres_save(live, ctx)
+    _centres_save(live)
     topic_stats_refresh(live)
     ctx.touched_topic_ids -= {loser.pk for _, loser in merges}
     ctx.touched_topic_ids |= live
