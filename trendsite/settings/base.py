@@ -406,7 +406,7 @@ EMBEDDING_MODEL_DIR = env.str("EMBEDDING_MODEL_DIR", default=str(BASE_DIR / ".da
 # Bonus per unit of word overlap (TF-IDF of title + URL slug) added to embedding cosine; 0: embeddings only.
 PIPELINE_TOPIC_LEXICAL_WEIGHT = typed("float", "PIPELINE_TOPIC_LEXICAL_WEIGHT", default=0.4)
 # After each run, the window's items are re-clustered (average linkage) at this similarity; 0 switches it off.
-PIPELINE_RECLUSTER_THRESHOLD = typed("float", "PIPELINE_RECLUSTER_THRESHOLD", default=0.33)
+PIPELINE_RECLUSTER_THRESHOLD = typed("float", "PIPELINE_RECLUSTER_THRESHOLD", default=0.36)
 # The newest original items of the window that are re-clustered (time and memory grow with its square).
 PIPELINE_RECLUSTER_MAX_ITEMS = typed("int", "PIPELINE_RECLUSTER_MAX_ITEMS", default=3000)
 # ---- security hardening (issue 8: admin login throttle, demo user)

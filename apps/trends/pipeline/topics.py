@@ -29,20 +29,22 @@ from apps.trends.pipeline.evidence import language_native, pair_similarity
 from apps.trends.pipeline.lexical import idf_learn, lexical_vectors
 from apps.trends.vectors import index_scan_prefer, vector_cursor
 
-# The nearest original items of active topics, per query vector; iterative HNSW scanning keeps the filter
-# from starving the LIMIT.
+# The nearest original items placed within the active window, per query vector. No join to the topics: a
+# topic loses its items when it is merged, so an item with a topic has a live one; and a join in the filter
+# slows every step of the index scan.
 _NEAREST_ITEMS_SQL = """
-SELECT q.idx - 1, n.topic_id, n.embedding, n.title, n.url, n.language
+SELECT q.idx - 1, n.id, n.topic_id, 1 - (n.embedding <=> q.emb), n.language
 FROM unnest(%b::vector[], %s::timestamptz[]) WITH ORDINALITY AS q(emb, t, idx)
 CROSS JOIN LATERAL (
-    SELECT i.topic_id, i.embedding, i.title, i.url, i.language
-    FROM trends_item AS i JOIN trends_topic AS tp ON tp.id = i.topic_id
-    WHERE i.duplicate_of_id IS NULL AND i.embedding IS NOT NULL AND tp.is_active
-        AND tp.last_item_at >= q.t - %s
+    SELECT i.id, i.topic_id, i.embedding, i.language
+    FROM trends_item AS i
+    WHERE i.duplicate_of_id IS NULL AND i.topic_id IS NOT NULL AND i.embedding IS NOT NULL
+        AND coalesce(i.published_at, i.collected_at) >= q.t - %s
     ORDER BY i.embedding <=> q.emb
     LIMIT %s
 ) AS n
 """
+_WORDS_SQL = "SELECT id, title, url FROM trends_item WHERE id = ANY(%s)"
 _STATES_SQL = "SELECT id, centroid, item_count FROM trends_topic WHERE id = ANY(%s) AND centroid IS NOT NULL"
 _ITEMS_MOVE_SQL = """
 UPDATE trends_item AS i SET topic_id = v.winner FROM unnest(%s::bigint[], %s::bigint[]) AS v(loser, winner)
@@ -94,18 +96,8 @@ class _TopicState:
         self.count += 1
 
 
-@dataclass
-class _Members:
-    """Items a placed item is compared with: their topic (by state), vector, lexical vector, language."""
-
-    topics: list[_TopicState]
-    vectors: list[np.ndarray]
-    lexicals: list[np.ndarray]
-    native: list[bool]
-
-
-def _nearest_members(items: list[Item]) -> list[list[tuple[int, np.ndarray, str, str, str]]]:
-    """Per item: (topic id, embedding, title, url, language) of its nearest stored original items."""
+def _nearest_members(items: list[Item]) -> list[list[tuple[int, int, float, str]]]:
+    """Per item: (item id, topic id, cosine, language) of its nearest stored original items."""
     if not items:
         return []
     params = [
@@ -117,10 +109,22 @@ def _nearest_members(items: list[Item]) -> list[list[tuple[int, np.ndarray, str,
     found: list[list] = [[] for _ in items]
     with transaction.atomic(), vector_cursor() as cursor:
         index_scan_prefer(cursor)
-        cursor.execute(_NEAREST_ITEMS_SQL, params, binary=True)
+        # Search's ef_search (400) buys recall@10 for analysts; two dozen neighbours need far fewer candidates.
+        cursor.execute("SELECT set_config('hnsw.ef_search', %s, true)", [str(max(4 * params[3], 40))])
+        cursor.execute(_NEAREST_ITEMS_SQL, params)
         for idx, *member in cursor.fetchall():
             found[idx].append(tuple(member))
     return found
+
+
+def _stored_words(item_ids: set[int], ctx: StageContext) -> dict[int, np.ndarray]:
+    """Lexical vectors of stored items, memoised for the run: the same neighbours come back batch after batch."""
+    missing = [pk for pk in item_ids if pk not in ctx.lexicals]
+    if missing:
+        rows = list(Item.objects.filter(pk__in=missing).values_list("pk", "title", "url"))
+        vectors = lexical_vectors([Item(title=t, url=u) for _, t, u in rows], ctx.idf)
+        ctx.lexicals_remember(dict(zip((pk for pk, _, _ in rows), vectors, strict=True)))
+    return {pk: ctx.lexicals[pk] for pk in item_ids if pk in ctx.lexicals}
 
 
 def _states_load(topic_ids: set[int]) -> dict[int, _TopicState]:
@@ -132,18 +136,11 @@ def _states_load(topic_ids: set[int]) -> dict[int, _TopicState]:
     return {pk: _TopicState(pk, centroid * count, count) for pk, centroid, count in rows}
 
 
-def _best_topic(
-    vector: np.ndarray, lexical: np.ndarray, native: bool, members: _Members
-) -> tuple[_TopicState | None, float]:
+def _best_topic(topics: list[_TopicState], scores: np.ndarray) -> tuple[_TopicState | None, float]:
     """The topic whose closest members give the most evidence, and that evidence (mean of its top members)."""
-    if not members.topics:
-        return None, 0.0
-    scores = pair_similarity(
-        np.stack(members.vectors) @ vector, np.stack(members.lexicals) @ lexical, np.array(members.native), native
-    )
     by_topic: dict[int, list[float]] = defaultdict(list)
     states: dict[int, _TopicState] = {}
-    for state, score in zip(members.topics, scores.tolist(), strict=True):
+    for state, score in zip(topics, scores.tolist(), strict=True):
         by_topic[id(state)].append(score)
         states[id(state)] = state
     top = settings.PIPELINE_TOPIC_JOIN_MEMBERS
@@ -196,57 +193,66 @@ def topic_assign(items: list[Item], ctx: StageContext) -> int:
     if ctx.idf is None:
         ctx.idf = idf_learn()
     lexicals = lexical_vectors(embedded, ctx.idf)
-    fresh = [i for i in embedded if i.duplicate_of is None]
-    nearest = dict(zip(map(id, fresh), _nearest_members(fresh), strict=True))
-    wanted = {m[0] for found in nearest.values() for m in found}
+    fresh = [k for k, i in enumerate(embedded) if i.duplicate_of is None]
+    native = np.array([language_native(i.language) for i in embedded], dtype=bool)
+    nearest = dict(zip(fresh, _nearest_members([embedded[k] for k in fresh]), strict=True))
+    wanted = {m[1] for found in nearest.values() for m in found}
     wanted |= {i.duplicate_of.topic_id for i in embedded if i.duplicate_of is not None and i.duplicate_of.topic_id}
     states = _states_load(wanted)
-    stored_words = lexical_vectors([Item(title=m[2], url=m[3]) for found in nearest.values() for m in found], ctx.idf)
-    offsets = np.cumsum([0, *(len(found) for found in nearest.values())])
-    words_of = {key: stored_words[offsets[k] : offsets[k + 1]] for k, key in enumerate(nearest)}
-    placed = _Members([], [], [], [])  # the batch's items placed so far, unknown to the database
+    words = _stored_words({m[0] for found in nearest.values() for m in found}, ctx)
+    neighbour_ids = list(words)
+    column = {pk: c for c, pk in enumerate(neighbour_ids)}
+    stored_lexical = (
+        lexicals @ np.stack([words[pk] for pk in neighbour_ids]).T if neighbour_ids else np.zeros((len(embedded), 0))
+    )
+    # Evidence between the batch's own items, for items placed earlier in the batch (not stored yet).
+    vectors = np.stack([i.embedding for i in embedded]) if embedded else np.zeros((0, 0), dtype=np.float32)
+    within = pair_similarity(vectors @ vectors.T, lexicals @ lexicals.T, native[:, None], native[None, :])
+    position = {id(item): k for k, item in enumerate(embedded)}
+    placed: list[int] = []  # positions of the batch's original items placed so far
+    topic_of: dict[int, _TopicState] = {}  # position -> topic
     local: dict[int, _TopicState] = {}  # by id(): topics created or joined in this batch
-    in_batch: dict[int, _TopicState] = {}  # id(item) -> its topic, for duplicates of items in this batch
     founded: list[_TopicState] = []
     founders: list[Item] = []
-    assigned: list[tuple[Item, _TopicState]] = []
-    for item, lexical in zip(embedded, lexicals, strict=True):
-        vector, original, native = item.embedding, item.duplicate_of, language_native(item.language)
+    neighbours = settings.PIPELINE_TOPIC_NEIGHBOURS
+    for k, item in enumerate(embedded):
+        original = item.duplicate_of
         target: _TopicState | None = None
-        if original is not None and id(original) in in_batch:
-            target = in_batch[id(original)]
+        if original is not None and id(original) in position:
+            target = topic_of.get(position[id(original)])
         elif original is not None and original.topic_id in states:
             target = states[original.topic_id]
         elif original is None or original.topic_id is None:
-            stored = [
-                (m, words) for m, words in zip(nearest[id(item)], words_of[id(item)], strict=True) if m[0] in states
-            ]
-            members = _Members(
-                [states[m[0]] for m, _ in stored] + placed.topics,
-                [m[1] for m, _ in stored] + placed.vectors,
-                [words for _, words in stored] + placed.lexicals,
-                [language_native(m[4]) for m, _ in stored] + placed.native,
+            stored = [m for m in nearest.get(k, []) if m[1] in states and m[0] in column]
+            stored_scores = pair_similarity(
+                np.array([m[2] for m in stored]),
+                stored_lexical[k, [column[m[0]] for m in stored]],
+                np.array([language_native(m[3]) for m in stored], dtype=bool),
+                native[k],
             )
-            best, score = _best_topic(vector, lexical, native, members)
-            if best is not None and score >= settings.PIPELINE_TOPIC_JOIN_THRESHOLD:
-                target = best
+            earlier = np.array(placed, dtype=int)
+            if len(earlier) > neighbours:  # the batch's closest, as pgvector gives the store's closest
+                earlier = earlier[np.argpartition(-within[k, earlier], neighbours)[:neighbours]]
+            candidates = [states[m[1]] for m in stored] + [topic_of[p] for p in earlier.tolist()]
+            if candidates:
+                best, score = _best_topic(candidates, np.concatenate([stored_scores, within[k, earlier]]))
+                if score >= settings.PIPELINE_TOPIC_JOIN_THRESHOLD:
+                    target = best
         if target is None:
-            target = _TopicState(None, np.zeros_like(vector), 0)
+            target = _TopicState(None, np.zeros_like(item.embedding), 0)
             founded.append(target)
             founders.append(item)
-        target.add(vector)
+        target.add(item.embedding)
         if original is None:
-            placed.topics.append(target)
-            placed.vectors.append(vector)
-            placed.lexicals.append(lexical)
-            placed.native.append(native)
+            placed.append(k)
+        topic_of[k] = target
         local[id(target)] = target
-        in_batch[id(item)] = target
-        assigned.append((item, target))
     _topics_insert(founded, founders)
+    assigned = [(item, topic_of[k]) for k, item in enumerate(embedded)]
     for item, target in assigned:
         item.topic_id = target.pk
     _assigned_save(list(local.values()), assigned)
+    ctx.lexicals_remember({item.pk: vector for item, vector in zip(embedded, lexicals, strict=True) if item.pk})
     ctx.touched_topic_ids.update(s.pk for s in local.values())
     ctx.counts["topics_created"] += len(founded)
     return len(founded)
