@@ -25,6 +25,29 @@ def bcubed(predicted: Sequence[Hashable], gold: Sequence[Hashable]) -> tuple[flo
     return precision, recall, 2 * precision * recall / (precision + recall)
 
 
+def bcubed_scored(
+    predicted: Sequence[Hashable], gold: Sequence[Hashable], scored: Sequence[bool]
+) -> tuple[float, float, float]:
+    """BCubed over the ``scored`` items only, while every item counts as a neighbour.
+
+    For a held-out fold streamed alongside distractors: an item's precision is the share of its *whole*
+    predicted cluster (distractors included) that has its gold label, so a held-out story glued to a
+    distractor loses precision; recall is over the scored items of its class.
+    """
+    if not (len(predicted) == len(gold) == len(scored)):
+        raise ValueError("predicted, gold and scored differ in length")
+    cluster_size = Counter(predicted)
+    both = Counter(zip(predicted, gold, strict=True))
+    chosen = [(p, g) for p, g, s in zip(predicted, gold, scored, strict=True) if s]
+    if not chosen:
+        return 0.0, 0.0, 0.0
+    class_size = Counter(g for _, g in chosen)
+    chosen_both = Counter(chosen)
+    precision = sum(both[(p, g)] / cluster_size[p] for p, g in chosen) / len(chosen)
+    recall = sum(chosen_both[(p, g)] / class_size[g] for p, g in chosen) / len(chosen)
+    return precision, recall, 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+
+
 def story_folds(stories: Sequence[Hashable], *, seed: int = 0) -> tuple[set, set]:
     """Split the distinct stories into two folds of (nearly) equal count, shuffled with a fixed seed.
 

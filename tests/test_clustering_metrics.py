@@ -1,6 +1,6 @@
 import pytest
 
-from tests.clustering_metrics import bcubed, story_folds
+from tests.clustering_metrics import bcubed, bcubed_scored, story_folds
 
 
 def test_perfect_clustering_scores_one():
@@ -48,3 +48,14 @@ def test_the_uci_dev_file_splits_by_story():
     in_second = [r for r in rows if r["STORY"] in second]
     assert len(in_first) + len(in_second) == len(rows)
     assert {r["STORY"] for r in in_first}.isdisjoint({r["STORY"] for r in in_second})
+
+
+def test_scored_items_lose_precision_to_distractors_in_their_cluster():
+    # Story "a" (scored) shares its cluster with two distractor items of story "z".
+    predicted, gold = ["x", "x", "x", "x", "y"], ["a", "a", "z", "z", "b"]
+    scored = [True, True, False, False, True]
+    precision, recall, _ = bcubed_scored(predicted, gold, scored)
+    assert precision == pytest.approx((0.5 + 0.5 + 1.0) / 3)
+    assert recall == 1.0
+    kept = [k for k, s in enumerate(scored) if s]
+    assert bcubed([predicted[k] for k in kept], [gold[k] for k in kept])[0] == 1.0  # blind to the distractors

@@ -101,7 +101,7 @@ class TrendViewSet(viewsets.ReadOnlyModelViewSet):
 )
 class TopicViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Topic.objects.select_related("trend", "representative_item").defer(
-        "centroid", "lexical", "representative_item__embedding", "representative_item__search_vector"
+        "centroid", "representative_item__embedding", "representative_item__search_vector"
     )
     serializer_class = TopicSerializer
     filterset_class = TopicFilter

@@ -99,9 +99,6 @@ class Topic(TimeStampedModel):
     source_count = models.PositiveIntegerField(default=0)
     first_seen_at = models.DateTimeField(null=True, blank=True)
     last_item_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    lexical = VectorField(
-        dimensions=LEXICAL_DIMENSIONS, null=True, blank=True, help_text="Mean of its items' hashed TF-IDF word vectors"
-    )
     keywords = models.JSONField(default=list, blank=True)
     representative_item = models.ForeignKey(Item, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     is_active = models.BooleanField(default=True, db_index=True)

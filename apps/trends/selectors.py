@@ -17,7 +17,7 @@ from apps.trends.pipeline.rank import score_factors, topic_metrics
 CATEGORY_BALANCE_DECAY = 0.7
 EXPLAIN_CACHE_SECONDS = 6 * 3600
 # Vectors no list or search result shows: parsing 50 rows of them cost more than the rest of a page.
-TOPIC_VECTORS = ("topic__centroid", "topic__lexical")
+TOPIC_VECTORS = ("topic__centroid",)
 ITEM_VECTORS = ("embedding", "search_vector", *TOPIC_VECTORS)
 TREND_VECTORS = ("category__embedding", *TOPIC_VECTORS)
 

@@ -29,7 +29,7 @@ from apps.trends.pipeline.neardup import dedup_near
 from apps.trends.pipeline.normalise import normalise
 from apps.trends.pipeline.rank import rank
 from apps.trends.pipeline.recluster import topics_recluster
-from apps.trends.pipeline.topics import topic_assign, topic_merge
+from apps.trends.pipeline.topics import topic_assign
 from apps.trends.reembed import embedding_dimensions_stored
 from apps.trends.vectors import vector_cursor
 
@@ -216,8 +216,6 @@ def _process(ctx: StageContext, timer: _Timer, progress: ProgressCallback | None
                 with timer.stage("save") as entry:
                     items_save(batch)
                     entry["count"] += len(batch)
-                with timer.stage("topic_merge") as entry:
-                    entry["count"] += topic_merge(set(ctx.touched_topic_ids), ctx)
                 ctx.touched_topic_ids |= before
             done += len(batch)
             if progress is not None:

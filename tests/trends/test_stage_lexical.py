@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from django.test import override_settings
 
-from apps.trends.models import Item, Topic
+from apps.trends.models import Item
 from apps.trends.pipeline.context import StageContext
 from apps.trends.pipeline.lexical import Idf, item_words, lexical_vectors
 
@@ -45,7 +45,6 @@ def test_shared_rare_words_lift_a_headline_of_the_same_story_over_the_bar(make_i
         _assign([look_alike])
     assert (same.topic_id == first.topic_id) is same_story_joins
     assert look_alike.topic_id not in {first.topic_id, same.topic_id}
-    assert Topic.objects.get(pk=first.topic_id).lexical is not None
 
 
 @pytest.mark.django_db

@@ -1,9 +1,10 @@
 import pytest
+from django.test import override_settings
 from django.utils import timezone
 
-from apps.trends.models import Item, Topic, Trend
+from apps.trends.models import Topic
 from apps.trends.pipeline.context import StageContext
-from apps.trends.pipeline.topics import topic_assign, topic_merge, topic_stats_refresh
+from apps.trends.pipeline.topics import topic_assign, topic_stats_refresh
 
 from .conftest import T0, unit_vector
 
@@ -54,20 +55,23 @@ def test_a_duplicate_follows_its_original(make_item):
 
 
 @pytest.mark.django_db
-def test_converged_topics_merge_into_the_larger(make_item, source):
-    big = Topic.objects.create(centroid=unit_vector(0, noise=0.02, seed=1), item_count=3, last_item_at=T0)
-    small = Topic.objects.create(centroid=unit_vector(0, noise=0.02, seed=2), item_count=1, last_item_at=T0)
-    apart = Topic.objects.create(centroid=unit_vector(8), item_count=5, last_item_at=T0)
-    for k in range(3):
-        make_item(f"b{k}", topic=big, embedding=unit_vector(0), processed_at=T0)
-    moved = make_item("s", topic=small, embedding=unit_vector(0), processed_at=T0)
-    trend = Trend.objects.create(topic=small, title="small")
-    merges = topic_merge({small.pk}, StageContext(as_of=T0))
-    assert merges == 1
-    small.refresh_from_db()
-    assert (small.is_active, small.merged_into_id) == (False, big.pk)
-    assert Item.objects.get(pk=moved.pk).topic_id == big.pk
-    assert Topic.objects.get(pk=big.pk).item_count == 4
-    trend.refresh_from_db()
-    assert trend.topic_id == big.pk
-    assert Topic.objects.get(pk=apart.pk).is_active
+def test_an_item_is_judged_on_a_topics_closest_members_not_on_its_mean(make_item):
+    """A topic whose members fan out around a theme has a mean close to everything of that theme: an item
+    near the mean but near none of the members founds its own topic."""
+    members = []
+    for k, direction in enumerate((1, 2, 3, 4, 5)):
+        member = make_item(f"m{k}", minutes=k)
+        member.embedding = unit_vector(0) * 0.6 + unit_vector(direction) * 0.8  # cosine 0.36 to each other
+        members.append(member)
+    with override_settings(PIPELINE_TOPIC_JOIN_THRESHOLD=0.3, PIPELINE_TOPIC_LEXICAL_WEIGHT=0.0):
+        _assign(members)
+        assert len({m.topic_id for m in members}) == 1
+        newcomer = make_item("n", minutes=10)
+        newcomer.embedding = unit_vector(0)  # cosine 0.6 to each member, 0.87 to their mean
+        stranger = make_item("s", minutes=11)
+        stranger.embedding = unit_vector(0) * 0.1 + unit_vector(9) * 0.995
+        with override_settings(PIPELINE_TOPIC_JOIN_THRESHOLD=0.7):
+            _assign([newcomer, stranger])
+    assert newcomer.topic_id != members[0].topic_id
+    assert stranger.topic_id not in {members[0].topic_id, newcomer.topic_id}
+    assert Topic.objects.get(pk=members[0].topic_id).item_count == 5

@@ -225,15 +225,20 @@ if SENTRY_DSN:
 PIPELINE_BATCH_SIZE = typed("int", "PIPELINE_BATCH_SIZE", default=256)
 PIPELINE_DEDUP_WINDOW_HOURS = typed("float", "PIPELINE_DEDUP_WINDOW_HOURS", default=72.0)
 PIPELINE_NEAR_DUP_THRESHOLD = typed("float", "PIPELINE_NEAR_DUP_THRESHOLD", default=0.95)
+# An item joins the topic of its nearest stored items when the mean evidence (apps/trends/pipeline/evidence.py)
+# over its PIPELINE_TOPIC_JOIN_MEMBERS closest members of that topic reaches this; else it founds a topic.
 PIPELINE_TOPIC_JOIN_THRESHOLD = typed("float", "PIPELINE_TOPIC_JOIN_THRESHOLD", default=0.45)
-PIPELINE_TOPIC_MERGE_THRESHOLD = typed("float", "PIPELINE_TOPIC_MERGE_THRESHOLD", default=0.50)
-# Topics of at most this many items merge at a lower bar: a stray first headline should not found a story.
-PIPELINE_TOPIC_SMALL_SIZE = typed("int", "PIPELINE_TOPIC_SMALL_SIZE", default=2)
-PIPELINE_TOPIC_SMALL_MERGE_THRESHOLD = typed("float", "PIPELINE_TOPIC_SMALL_MERGE_THRESHOLD", default=0.42)
+PIPELINE_TOPIC_JOIN_MEMBERS = typed("int", "PIPELINE_TOPIC_JOIN_MEMBERS", default=3)
+# How many nearest stored items (pgvector) an item is compared with when it is placed.
+PIPELINE_TOPIC_NEIGHBOURS = typed("int", "PIPELINE_TOPIC_NEIGHBOURS", default=24)
 PIPELINE_TOPIC_ACTIVE_HOURS = typed("float", "PIPELINE_TOPIC_ACTIVE_HOURS", default=72.0)
 PIPELINE_LANGUAGES = typed(
     "list", "PIPELINE_LANGUAGES", default=["en", "de", "fr", "es", "it", "pt", "nl", "ru", "zh", "ja", "ar", "he"]
 )
+# Languages the embedding model reads well (all-MiniLM-L6-v2 and all-mpnet-base-v2 were trained on English):
+# between two items in other languages the encoder's cosine counts only the foreign weight below.
+PIPELINE_ENCODER_LANGUAGES = typed("list", "PIPELINE_ENCODER_LANGUAGES", default=["en"])
+PIPELINE_TOPIC_FOREIGN_SEMANTIC_WEIGHT = typed("float", "PIPELINE_TOPIC_FOREIGN_SEMANTIC_WEIGHT", default=0.3)
 RANK_HALF_LIFE_HOURS = typed("float", "RANK_HALF_LIFE_HOURS", default=6.0)
 RANK_RECENT_HOURS = typed("float", "RANK_RECENT_HOURS", default=1.0)
 RANK_BASELINE_HOURS = typed("float", "RANK_BASELINE_HOURS", default=24.0)
@@ -403,7 +408,7 @@ EMBEDDING_MODEL_DIR = env.str("EMBEDDING_MODEL_DIR", default=str(BASE_DIR / ".da
 # Bonus per unit of word overlap (TF-IDF of title + URL slug) added to embedding cosine; 0: embeddings only.
 PIPELINE_TOPIC_LEXICAL_WEIGHT = typed("float", "PIPELINE_TOPIC_LEXICAL_WEIGHT", default=0.4)
 # After each run, the window's items are re-clustered (average linkage) at this similarity; 0 switches it off.
-PIPELINE_RECLUSTER_THRESHOLD = typed("float", "PIPELINE_RECLUSTER_THRESHOLD", default=0.275)
+PIPELINE_RECLUSTER_THRESHOLD = typed("float", "PIPELINE_RECLUSTER_THRESHOLD", default=0.36)
 # The newest original items of the window that are re-clustered (time and memory grow with its square).
 PIPELINE_RECLUSTER_MAX_ITEMS = typed("int", "PIPELINE_RECLUSTER_MAX_ITEMS", default=3000)
 # ---- security hardening (issue 8: admin login throttle, demo user)

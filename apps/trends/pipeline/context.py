@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+LEXICAL_MEMO_ITEMS = 6_000  # 8 KB each (2,048 float32): at most 48 MB; the re-clustering window is 3,000
+
 
 @dataclass
 class StageContext:
@@ -22,6 +24,16 @@ class StageContext:
     vectors: dict[int, np.ndarray] = field(default_factory=dict)
     # Word weights for the lexical clustering features, learned once per run from the stored items.
     idf: Any = None
+    # Lexical vectors of items seen this run (by id): stored neighbours come back batch after batch.
+    lexicals: dict[int, np.ndarray] = field(default_factory=dict)
+
+    def lexicals_remember(self, vectors: dict[int, np.ndarray]) -> None:
+        """Keep these lexical vectors for the run, forgetting the oldest beyond ``LEXICAL_MEMO_ITEMS``."""
+        self.lexicals.update(vectors)
+        excess = len(self.lexicals) - LEXICAL_MEMO_ITEMS
+        if excess > 0:
+            for pk in list(self.lexicals)[:excess]:
+                del self.lexicals[pk]
 
 
 def item_time(item) -> datetime:

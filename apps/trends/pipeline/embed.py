@@ -7,13 +7,15 @@ import numpy as np
 from apps.trends.embeddings import texts_embed
 from apps.trends.models import Item
 from apps.trends.pipeline.context import StageContext
+from apps.trends.pipeline.evidence import clustering_text
 
 _TEXT_CHARS = 300  # headlines carry the story; a long body would drown the title in the mean pooling
 
 
 def item_embedding_text(item: Item) -> str:
-    """What the model reads for an item."""
-    return f"{item.title}. {item.text[:_TEXT_CHARS]}" if item.text else item.title
+    """What the model reads for an item: the title, then the start of the text, without social noise."""
+    title = clustering_text(item.title)
+    return f"{title}. {clustering_text(item.text[:_TEXT_CHARS])}" if item.text else title
 
 
 def embed(items: list[Item], ctx: StageContext) -> int:

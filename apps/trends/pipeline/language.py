@@ -9,6 +9,7 @@ from django.conf import settings
 
 from apps.trends.models import Item
 from apps.trends.pipeline.context import StageContext
+from apps.trends.pipeline.evidence import clustering_text
 
 _SAMPLE_CHARS = 600  # a title plus the start of the text decides the language; more only costs time
 
@@ -39,7 +40,8 @@ def language_detect(texts: list[str]) -> list[str]:
 
 def language(items: list[Item], ctx: StageContext) -> int:
     """Set ``item.language``; falls back to the language the source declared. Returns how many were detected."""
-    detected = language_detect([f"{i.title}. {i.text}" for i in items])
+    # @mentions and links are not words of any language: they only mislead the detector.
+    detected = language_detect([clustering_text(f"{i.title}. {i.text}") for i in items])
     found = 0
     for item, code in zip(items, detected, strict=True):
         item.language = code or item.language_hint[:16]

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from apps.trends.models import LEXICAL_DIMENSIONS, Item
+from apps.trends.pipeline.evidence import clustering_text
 
 DIMENSIONS = LEXICAL_DIMENSIONS  # hashed vocabulary: collisions among a headline's ~15 words are rare at this width
 IDF_ITEMS = 20_000  # the latest stored items the IDF is learned from
@@ -41,8 +42,9 @@ def _words(text: str) -> Iterable[str]:
 
 
 def item_words(title: str, url: str) -> set[str]:
-    """The distinct words of the title and of the URL's slug-like path segments (those with - or _)."""
-    words = set(_words(title))
+    """The distinct words of the title (without mentions and links) and of the URL's slug-like path segments
+    (those with - or _)."""
+    words = set(_words(clustering_text(title)))
     for segment in urlsplit(url or "").path.split("/"):
         if "-" in segment or "_" in segment:
             words.update(_words(segment.replace("_", " ").replace("-", " ")))

@@ -1,49 +1,51 @@
-"""Stage 6: online story clustering. Join the nearest active topic (pgvector) or found a new one; then merge
-topics whose centroids have converged.
+"""Stage 6: online story clustering. An item joins the topic of its closest stored items, or founds one.
 
-A topic's ``centroid`` is the plain mean of its items' unit embeddings (not re-normalised), so
-``mean * item_count`` is the sum and a join or a merge is exact arithmetic; cosine ignores the length.
-Two stages because one threshold cannot do both jobs: a tight join keeps unrelated headlines apart while a
-story is young, and the merge reunites the parts of a story once their means show they are one (see the
-README, "Ranking and lifecycle", for the figures).
+An item is compared with items, never with a topic's mean (``evidence.py`` says why): pgvector finds its
+``PIPELINE_TOPIC_NEIGHBOURS`` nearest original items of active topics, the batch's items already placed are
+added, and each topic these belong to scores the mean evidence of its ``PIPELINE_TOPIC_JOIN_MEMBERS`` closest
+members. A large topic therefore accepts an item only if several of its members are as close to it as the
+members of a young story are to each other: its acceptance region does not widen as it grows. The item joins
+the best topic at or above ``PIPELINE_TOPIC_JOIN_THRESHOLD``. There is no online merging of topics: a merge
+of two means is exactly the snowball this design avoids. Parts of a story founded apart meet in the
+re-clustering stage (``recluster.py``), which compares every pair of the window's items.
+
+A topic's ``centroid`` is still kept as the plain mean of its items' unit embeddings (semantic search over
+topics reads it); ``mean * item_count`` is the sum, so a join is exact arithmetic.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import timedelta
 
 import numpy as np
 from django.conf import settings
 from django.db import transaction
 
-from apps.trends.models import LEXICAL_DIMENSIONS, Item, Topic, Trend
+from apps.trends.models import Item, Topic, Trend
 from apps.trends.pipeline.context import StageContext, item_time
+from apps.trends.pipeline.evidence import language_native, pair_similarity
 from apps.trends.pipeline.lexical import idf_learn, lexical_vectors
-from apps.trends.vectors import index_scan_prefer, unit, vector_cursor
+from apps.trends.vectors import index_scan_prefer, vector_cursor
 
-_CANDIDATES = 5
-
-_NEAREST_TOPICS_SQL = """
-SELECT q.idx - 1, n.id
+# The nearest original items placed within the active window, per query vector. No join to the topics: a
+# topic loses its items when it is merged, so an item with a topic has a live one; and a join in the filter
+# slows every step of the index scan.
+_NEAREST_ITEMS_SQL = """
+SELECT q.idx - 1, n.id, n.topic_id, 1 - (n.embedding <=> q.emb), n.language
 FROM unnest(%b::vector[], %s::timestamptz[]) WITH ORDINALITY AS q(emb, t, idx)
 CROSS JOIN LATERAL (
-    SELECT tp.id
-    FROM trends_topic tp
-    WHERE tp.is_active AND tp.centroid IS NOT NULL AND tp.last_item_at >= q.t - %s
-    ORDER BY tp.centroid <=> q.emb
+    SELECT i.id, i.topic_id, i.embedding, i.language
+    FROM trends_item AS i
+    WHERE i.duplicate_of_id IS NULL AND i.topic_id IS NOT NULL AND i.embedding IS NOT NULL
+        AND coalesce(i.published_at, i.collected_at) >= q.t - %s
+    ORDER BY i.embedding <=> q.emb
     LIMIT %s
 ) AS n
 """
-_STATES_SQL = """
-SELECT id, centroid, item_count, is_active, last_item_at, lexical FROM trends_topic
-WHERE id = ANY(%s) AND centroid IS NOT NULL
-"""
-_CENTROIDS_SAVE_SQL = """
-UPDATE trends_topic AS tp SET centroid = v.centroid, item_count = v.n, lexical = v.lexical
-FROM unnest(%s::bigint[], %b::vector[], %s::int[], %b::vector[]) AS v(id, centroid, n, lexical)
-WHERE tp.id = v.id
-"""
+_WORDS_SQL = "SELECT id, title, url FROM trends_item WHERE id = ANY(%s)"
+_STATES_SQL = "SELECT id, centroid, item_count FROM trends_topic WHERE id = ANY(%s) AND centroid IS NOT NULL"
 _ITEMS_MOVE_SQL = """
 UPDATE trends_item AS i SET topic_id = v.winner FROM unnest(%s::bigint[], %s::bigint[]) AS v(loser, winner)
 WHERE i.topic_id = v.loser
@@ -56,7 +58,7 @@ FROM unnest(%s::bigint[], %s::bigint[]) AS v(loser, winner) WHERE tp.id = v.lose
 # its centroid into the HNSW index): mean, size, first/last item time, and distinct sources counted over the
 # stored items plus the batch's, which are not saved yet.
 _ASSIGNED_SAVE_SQL = """
-UPDATE trends_topic AS tp SET centroid = v.centroid, item_count = v.n, lexical = v.lexical,
+UPDATE trends_topic AS tp SET centroid = v.centroid, item_count = v.n,
     first_seen_at = LEAST(tp.first_seen_at, v.first), last_item_at = GREATEST(tp.last_item_at, v.last),
     source_count = (
         SELECT count(DISTINCT x.source_id) FROM (
@@ -66,8 +68,8 @@ UPDATE trends_topic AS tp SET centroid = v.centroid, item_count = v.n, lexical =
             WHERE b.topic_id = tp.id
         ) AS x
     )
-FROM unnest(%s::bigint[], %b::vector[], %s::int[], %s::timestamptz[], %s::timestamptz[], %b::vector[])
-    AS v(id, centroid, n, first, last, lexical)
+FROM unnest(%s::bigint[], %b::vector[], %s::int[], %s::timestamptz[], %s::timestamptz[])
+    AS v(id, centroid, n, first, last)
 WHERE tp.id = v.id
 """
 # Counts and times straight from the items, for every topic in one statement.
@@ -86,56 +88,43 @@ WHERE tp.id = s.topic_id
 @dataclass(eq=False)
 class _TopicState:
     pk: int | None  # None until a new topic is inserted
-    total: np.ndarray  # sum of member embeddings
+    total: np.ndarray  # sum of member embeddings (for the stored mean)
     count: int
-    is_active: bool = True
-    last_item_at: datetime | None = None
-    lexical_total: np.ndarray | None = None  # sum of member lexical vectors (None: none stored yet)
-    direction: np.ndarray = field(init=False)  # unit(total), kept in step by add()
-    lexical_direction: np.ndarray = field(init=False)
 
-    def __post_init__(self) -> None:
-        if self.lexical_total is None:
-            self.lexical_total = np.zeros(LEXICAL_DIMENSIONS, dtype=np.float32)
-        self.direction = unit(self.total)
-        self.lexical_direction = unit(self.lexical_total)
-
-    def add(self, vector: np.ndarray, lexical: np.ndarray, count: int = 1) -> None:
+    def add(self, vector: np.ndarray) -> None:
         self.total = self.total + vector
-        self.lexical_total = self.lexical_total + lexical
-        self.count += count
-        self.direction = unit(self.total)
-        self.lexical_direction = unit(self.lexical_total)
+        self.count += 1
 
 
-def similarity(semantic: np.ndarray, lexical: np.ndarray, weight: float) -> np.ndarray:
-    """What the join, merge and re-clustering thresholds compare: cosine of the embeddings plus a bonus of
-    ``PIPELINE_TOPIC_LEXICAL_WEIGHT`` × cosine of the lexical vectors.
-
-    A bonus rather than a blend: headlines of one story share rare words, headlines of two stories of the
-    same kind do not, so shared words lift the first without pulling the second down, and every threshold
-    keeps its meaning when the weight changes (0 is the embeddings alone)."""
-    return semantic + weight * lexical
-
-
-def _nearest_topics(vectors: list[np.ndarray], times: list, exclude: set[int] | None = None) -> dict[int, list[int]]:
-    """Ids of the nearest active topics per query vector (by position)."""
-    if not vectors:
-        return {}
+def _nearest_members(items: list[Item]) -> list[list[tuple[int, int, float, str]]]:
+    """Per item: (item id, topic id, cosine, language) of its nearest stored original items."""
+    if not items:
+        return []
     params = [
-        [np.asarray(v, dtype=np.float32) for v in vectors],
-        list(times),
+        [np.asarray(i.embedding, dtype=np.float32) for i in items],
+        [item_time(i) for i in items],
         timedelta(hours=settings.PIPELINE_TOPIC_ACTIVE_HOURS),
-        _CANDIDATES,
+        settings.PIPELINE_TOPIC_NEIGHBOURS,
     ]
-    found: dict[int, list[int]] = {}
+    found: list[list] = [[] for _ in items]
     with transaction.atomic(), vector_cursor() as cursor:
         index_scan_prefer(cursor)
-        cursor.execute(_NEAREST_TOPICS_SQL, params)
-        for idx, topic_id in cursor.fetchall():
-            if not exclude or topic_id not in exclude:
-                found.setdefault(idx, []).append(topic_id)
+        # Search's ef_search (400) buys recall@10 for analysts; two dozen neighbours need far fewer candidates.
+        cursor.execute("SELECT set_config('hnsw.ef_search', %s, true)", [str(max(4 * params[3], 40))])
+        cursor.execute(_NEAREST_ITEMS_SQL, params)
+        for idx, *member in cursor.fetchall():
+            found[idx].append(tuple(member))
     return found
+
+
+def _stored_words(item_ids: set[int], ctx: StageContext) -> dict[int, np.ndarray]:
+    """Lexical vectors of stored items, memoised for the run: the same neighbours come back batch after batch."""
+    missing = [pk for pk in item_ids if pk not in ctx.lexicals]
+    if missing:
+        rows = list(Item.objects.filter(pk__in=missing).values_list("pk", "title", "url"))
+        vectors = lexical_vectors([Item(title=t, url=u) for _, t, u in rows], ctx.idf)
+        ctx.lexicals_remember(dict(zip((pk for pk, _, _ in rows), vectors, strict=True)))
+    return {pk: ctx.lexicals[pk] for pk in item_ids if pk in ctx.lexicals}
 
 
 def _states_load(topic_ids: set[int]) -> dict[int, _TopicState]:
@@ -144,28 +133,29 @@ def _states_load(topic_ids: set[int]) -> dict[int, _TopicState]:
     with vector_cursor() as cursor:
         cursor.execute(_STATES_SQL, [list(topic_ids)], binary=True)
         rows = cursor.fetchall()
-    return {
-        pk: _TopicState(pk, centroid * count, count, active, last, None if lexical is None else lexical * count)
-        for pk, centroid, count, active, last, lexical in rows
-    }
+    return {pk: _TopicState(pk, centroid * count, count) for pk, centroid, count in rows}
 
 
-def _centroids_save(states: list[_TopicState]) -> None:
-    """Store each topic's mean embedding and size (one statement, vectors in binary)."""
-    if not states:
-        return
-    params = [
-        [s.pk for s in states],
-        [s.total / max(s.count, 1) for s in states],
-        [s.count for s in states],
-        [s.lexical_total / max(s.count, 1) for s in states],
-    ]
-    with vector_cursor() as cursor:
-        cursor.execute(_CENTROIDS_SAVE_SQL, params)
+def _best_topic(topics: list[_TopicState], scores: np.ndarray) -> tuple[_TopicState | None, float]:
+    """The topic whose closest members give the most evidence, and that evidence (mean of its top members)."""
+    by_topic: dict[int, list[float]] = defaultdict(list)
+    states: dict[int, _TopicState] = {}
+    for state, score in zip(topics, scores.tolist(), strict=True):
+        by_topic[id(state)].append(score)
+        states[id(state)] = state
+    top = settings.PIPELINE_TOPIC_JOIN_MEMBERS
+    best, best_score = None, -np.inf
+    for key, values in by_topic.items():
+        values.sort(reverse=True)
+        # A topic with fewer members than asked for is judged on those it has: a young story must be joinable.
+        score = float(np.mean(values[: min(top, states[key].count or 1)]))
+        if score > best_score:
+            best, best_score = states[key], score
+    return best, best_score
 
 
 def _assigned_save(states: list[_TopicState], assigned: list[tuple[Item, _TopicState]]) -> None:
-    """Store the batch's topics: centroid and size from the states, times and sources with the batch's items."""
+    """Store the batch's topics: mean and size from the states, times and sources with the batch's items."""
     if not states:
         return
     times: dict[int, list] = {}
@@ -179,7 +169,6 @@ def _assigned_save(states: list[_TopicState], assigned: list[tuple[Item, _TopicS
         [s.count for s in states],
         [min(times[s.pk]) for s in states],
         [max(times[s.pk]) for s in states],
-        [s.lexical_total / max(s.count, 1) for s in states],
     ]
     with vector_cursor() as cursor:
         cursor.execute(_ASSIGNED_SAVE_SQL, params)
@@ -198,63 +187,72 @@ def _topics_insert(states: list[_TopicState], items: list[Item]) -> None:
 
 def topic_assign(items: list[Item], ctx: StageContext) -> int:
     """Give every item with an embedding a topic; duplicates follow their original. Returns new topics."""
-    threshold, weight = settings.PIPELINE_TOPIC_JOIN_THRESHOLD, settings.PIPELINE_TOPIC_LEXICAL_WEIGHT
     embedded = [i for i in items if i.embedding is not None]
     for item in embedded:
         item.embedding = np.asarray(item.embedding, dtype=np.float32)
     if ctx.idf is None:
         ctx.idf = idf_learn()
     lexicals = lexical_vectors(embedded, ctx.idf)
-    fresh = [i for i in embedded if i.duplicate_of is None]
-    nearest = _nearest_topics([i.embedding for i in fresh], [item_time(i) for i in fresh])
-    fresh_index = {id(item): idx for idx, item in enumerate(fresh)}
-    wanted = {tid for ids in nearest.values() for tid in ids}
+    fresh = [k for k, i in enumerate(embedded) if i.duplicate_of is None]
+    native = np.array([language_native(i.language) for i in embedded], dtype=bool)
+    nearest = dict(zip(fresh, _nearest_members([embedded[k] for k in fresh]), strict=True))
+    wanted = {m[1] for found in nearest.values() for m in found}
     wanted |= {i.duplicate_of.topic_id for i in embedded if i.duplicate_of is not None and i.duplicate_of.topic_id}
     states = _states_load(wanted)
-    local: dict[int, _TopicState] = {}  # by id(): topics created or joined in this batch, unknown to the database
-    in_batch: dict[int, _TopicState] = {}  # id(item) -> its topic, for duplicates of items in this batch
+    words = _stored_words({m[0] for found in nearest.values() for m in found}, ctx)
+    neighbour_ids = list(words)
+    column = {pk: c for c, pk in enumerate(neighbour_ids)}
+    stored_lexical = (
+        lexicals @ np.stack([words[pk] for pk in neighbour_ids]).T if neighbour_ids else np.zeros((len(embedded), 0))
+    )
+    # Evidence between the batch's own items, for items placed earlier in the batch (not stored yet).
+    vectors = np.stack([i.embedding for i in embedded]) if embedded else np.zeros((0, 0), dtype=np.float32)
+    within = pair_similarity(vectors @ vectors.T, lexicals @ lexicals.T, native[:, None], native[None, :])
+    position = {id(item): k for k, item in enumerate(embedded)}
+    placed: list[int] = []  # positions of the batch's original items placed so far
+    topic_of: dict[int, _TopicState] = {}  # position -> topic
+    local: dict[int, _TopicState] = {}  # by id(): topics created or joined in this batch
     founded: list[_TopicState] = []
     founders: list[Item] = []
-    assigned: list[tuple[Item, _TopicState]] = []
-    for item, lexical in zip(embedded, lexicals, strict=True):
-        vector = item.embedding
+    neighbours = settings.PIPELINE_TOPIC_NEIGHBOURS
+    for k, item in enumerate(embedded):
         original = item.duplicate_of
         target: _TopicState | None = None
-        if original is not None and id(original) in in_batch:
-            target = in_batch[id(original)]
+        if original is not None and id(original) in position:
+            target = topic_of.get(position[id(original)])
         elif original is not None and original.topic_id in states:
             target = states[original.topic_id]
         elif original is None or original.topic_id is None:
-            candidates = list(
-                {
-                    id(s): s
-                    for s in [
-                        *(states[t] for t in nearest.get(fresh_index.get(id(item), -1), []) if t in states),
-                        *local.values(),
-                    ]
-                }.values()
+            stored = [m for m in nearest.get(k, []) if m[1] in states and m[0] in column]
+            stored_scores = pair_similarity(
+                np.array([m[2] for m in stored]),
+                stored_lexical[k, [column[m[0]] for m in stored]],
+                np.array([language_native(m[3]) for m in stored], dtype=bool),
+                native[k],
             )
+            earlier = np.array(placed, dtype=int)
+            if len(earlier) > neighbours:  # the batch's closest, as pgvector gives the store's closest
+                earlier = earlier[np.argpartition(-within[k, earlier], neighbours)[:neighbours]]
+            candidates = [states[m[1]] for m in stored] + [topic_of[p] for p in earlier.tolist()]
             if candidates:
-                sims = similarity(
-                    np.stack([s.direction for s in candidates]) @ vector,
-                    np.stack([s.lexical_direction for s in candidates]) @ lexical,
-                    weight,
-                )
-                best = int(np.argmax(sims))
-                if sims[best] >= threshold:
-                    target = candidates[best]
+                best, score = _best_topic(candidates, np.concatenate([stored_scores, within[k, earlier]]))
+                if score >= settings.PIPELINE_TOPIC_JOIN_THRESHOLD:
+                    target = best
         if target is None:
-            target = _TopicState(None, np.zeros_like(vector), 0)
+            target = _TopicState(None, np.zeros_like(item.embedding), 0)
             founded.append(target)
             founders.append(item)
-        target.add(vector, lexical)
+        target.add(item.embedding)
+        if original is None:
+            placed.append(k)
+        topic_of[k] = target
         local[id(target)] = target
-        in_batch[id(item)] = target
-        assigned.append((item, target))
     _topics_insert(founded, founders)
+    assigned = [(item, topic_of[k]) for k, item in enumerate(embedded)]
     for item, target in assigned:
         item.topic_id = target.pk
     _assigned_save(list(local.values()), assigned)
+    ctx.lexicals_remember({item.pk: vector for item, vector in zip(embedded, lexicals, strict=True) if item.pk})
     ctx.touched_topic_ids.update(s.pk for s in local.values())
     ctx.counts["topics_created"] += len(founded)
     return len(founded)
@@ -299,61 +297,3 @@ def _merges_write(merges: list[tuple[_TopicState, _TopicState]]) -> None:
             trend_of[winner.pk] = trend
     Trend.objects.filter(pk__in=deleted).delete()
     Trend.objects.bulk_update(list(trend_of.values()), ["topic"])
-
-
-@transaction.atomic
-def topic_merge(topic_ids: set[int], ctx: StageContext) -> int:
-    """Merge converged topics among those touched and their nearest neighbours; returns merges done."""
-    if not topic_ids:
-        return 0
-    touched = [s for s in _states_load(topic_ids).values() if s.is_active]
-    nearest = _nearest_topics([s.direction for s in touched], [s.last_item_at or ctx.as_of for s in touched])
-    states = {s.pk: s for s in touched}
-    states |= _states_load({tid for ids in nearest.values() for tid in ids} - set(states))
-    states = {tid: s for tid, s in states.items() if s.is_active and s.count > 0}
-    merge_bar, small_bar = settings.PIPELINE_TOPIC_MERGE_THRESHOLD, settings.PIPELINE_TOPIC_SMALL_MERGE_THRESHOLD
-    small, weight = settings.PIPELINE_TOPIC_SMALL_SIZE, settings.PIPELINE_TOPIC_LEXICAL_WEIGHT
-    merges: list[tuple[_TopicState, _TopicState]] = []
-    changed: set[int] = set()
-    ids = list(states)
-    position = {tid: k for k, tid in enumerate(ids)}
-    units = np.stack([states[t].direction for t in ids]) if ids else np.zeros((0, 0), dtype=np.float32)
-    words = np.stack([states[t].lexical_direction for t in ids]) if ids else np.zeros((0, 0), dtype=np.float32)
-    is_small = np.array([states[t].count <= small for t in ids], dtype=bool)
-    # A small topic needs only the lower bar: shift its similarities so one comparison serves both.
-    shift = merge_bar - small_bar
-    adjusted = similarity(units @ units.T, words @ words.T, weight)
-    adjusted += np.where(is_small[:, None] | is_small[None, :], shift, 0.0)
-    np.fill_diagonal(adjusted, -np.inf)
-    alive = np.ones(len(ids), dtype=bool)
-    while len(states) > 1:
-        a, b = np.unravel_index(int(np.argmax(adjusted)), adjusted.shape)
-        if adjusted[a, b] < merge_bar:
-            break
-        winner, loser = (states[ids[a]], states[ids[b]])
-        if loser.count > winner.count or (loser.count == winner.count and loser.pk < winner.pk):
-            winner, loser = loser, winner
-        winner.add(loser.total, loser.lexical_total, loser.count)
-        merges.append((winner, loser))
-        del states[loser.pk]
-        changed.discard(loser.pk)
-        changed.add(winner.pk)
-        ctx.touched_topic_ids.discard(loser.pk)
-        # Only the winner's similarities changed; the loser drops out.
-        w, lo = position[winner.pk], position[loser.pk]
-        alive[lo] = False
-        is_small[w] = winner.count <= small
-        units[w], words[w] = winner.direction, winner.lexical_direction
-        row = similarity(units @ winner.direction, words @ winner.lexical_direction, weight)
-        row += np.where(is_small | is_small[w], shift, 0.0)
-        row[~alive] = -np.inf
-        adjusted[w, :], adjusted[:, w] = row, row
-        adjusted[lo, :], adjusted[:, lo] = -np.inf, -np.inf
-        adjusted[w, w] = -np.inf
-    _merges_write(merges)
-    _centroids_save([states[tid] for tid in changed])
-    if changed:
-        topic_stats_refresh(changed)
-        ctx.touched_topic_ids.update(changed)
-    ctx.counts["topics_merged"] += len(merges)
-    return len(merges)
