@@ -106,3 +106,14 @@ DEFAULT_SCHEDULES.append(
         description="Marks pipeline runs whose process died as failed (worker lost) while no run is in progress.",
     )
 )
+
+# Embedding ahead (apps.trends.embed_ahead): ingest dispatches after storing new items; this catches items
+# whose batch was lost (a claim past EMBED_CLAIM_SECONDS) and items stored by bulk imports.
+DEFAULT_SCHEDULES.append(
+    DefaultSchedule(
+        name="pipeline: embed ahead",
+        task="apps.trends.tasks.pipeline_embed_dispatch_task",
+        every_seconds=60,
+        description="Splits unprocessed items without a vector into batches for the embed queue's workers.",
+    )
+)

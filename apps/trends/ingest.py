@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import json
+import logging
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -38,6 +39,8 @@ _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
 _BLANK_LINES = re.compile(r"\s*\n\s*")
 # Control characters PostgreSQL cannot store (NUL) or nobody can read; tabs, newlines, \v and \f become spaces.
 _UNSTORABLE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -195,7 +198,19 @@ def items_ingest(*, source_id: int, drafts: Iterable[ItemDraft]) -> IngestResult
             inserted = sum(1 for (was_inserted,) in cursor.fetchall() if was_inserted)
             result.new += inserted
             result.updated += len(batch) - inserted
+        if result.new:
+            transaction.on_commit(_embed_dispatch)
     return result
+
+
+def _embed_dispatch() -> None:
+    """New items go to the embed workers at once; a broker that is down only delays them to the next run."""
+    from apps.trends.tasks import pipeline_embed_dispatch_task
+
+    try:
+        pipeline_embed_dispatch_task.delay()
+    except Exception:  # noqa: BLE001 - the items are stored; the pipeline embeds what no worker did
+        logger.warning("embed dispatch not sent (broker unavailable): the pipeline run will embed these items")
 
 
 _VARYING = ("external_id", "title", "url", "text", "author", "published_at", "language_hint", "metrics")

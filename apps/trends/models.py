@@ -53,6 +53,9 @@ class Item(models.Model):
     embedding_model = models.CharField(
         max_length=200, blank=True, default="", help_text="Model that computed the embedding (cleanup clears others)"
     )
+    # Which embed task holds the item (its Celery task id) and since when: apps/trends/embed_ahead.py.
+    embed_claim = models.CharField(max_length=64, blank=True, default="")
+    embed_claimed_at = models.DateTimeField(null=True, blank=True)
     topic = models.ForeignKey("Topic", null=True, blank=True, on_delete=models.SET_NULL, related_name="items")
     duplicate_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates"

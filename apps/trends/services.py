@@ -100,7 +100,7 @@ WORKFLOWS: dict[str, list[str]] = {
 }
 
 ProgressCallback = Callable[[int, int], None]
-_Prepared = tuple[list[Item], "Future[np.ndarray]"]
+_Prepared = tuple[list[Item], "Future[dict[int, np.ndarray]]"]
 
 
 class PipelineCancelled(Exception):
@@ -184,8 +184,18 @@ def _batch_load(ids: list[int], ctx: StageContext, timer: _Timer, pool: ThreadPo
     batch = list(Item.objects.filter(pk__in=ids).order_by(F("published_at").asc(nulls_last=True), "id"))
     with timer.stage("normalise") as entry:
         entry["count"] += normalise(batch, ctx)
-    texts = [item_embedding_text(item) for item in batch]
-    return batch, pool.submit(texts_embed, texts)
+    # Items an embed worker already did (apps/trends/embed_ahead.py) keep their vectors; the rest are embedded here.
+    model = embedding_model_name()
+    todo = [item for item in batch if item.embedding is None or item.embedding_model != model]
+    for item in todo:
+        item.embedding = None
+    ctx.counts["embedded_ahead"] += len(batch) - len(todo)
+    return batch, pool.submit(_vectors_by_id, todo)
+
+
+def _vectors_by_id(items: list[Item]) -> dict[int, np.ndarray]:
+    vectors = texts_embed([item_embedding_text(item) for item in items]) if items else []
+    return dict(zip((item.pk for item in items), vectors, strict=True))
 
 
 def _process(ctx: StageContext, timer: _Timer, progress: ProgressCallback | None, batch_size: int, run_id: int) -> int:
@@ -208,7 +218,7 @@ def _process(ctx: StageContext, timer: _Timer, progress: ProgressCallback | None
                 for name, stage in ITEM_STAGES:
                     with timer.stage(name) as entry:
                         if name == "embed":
-                            ctx.vectors = dict(zip((i.pk for i in batch), vectors.result(), strict=True))
+                            ctx.vectors = vectors.result()
                         entry["count"] += stage(batch, ctx)
                 now = timezone.now()
                 for item in batch:

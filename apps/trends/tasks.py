@@ -6,6 +6,7 @@ from celery import shared_task
 from django.utils.dateparse import parse_datetime
 
 from apps.trends.cleanup import cleanup_run
+from apps.trends.embed_ahead import embed_batches_dispatch, items_embed
 from apps.trends.services import PipelineAlreadyRunning, pipeline_run, pipeline_runs_lost_check
 
 
@@ -46,3 +47,16 @@ def cleanup_run_task(days: int | None = None) -> dict:
 def cleanup_pipeline_runs_task() -> str:
     """Fail pipeline runs left ``running`` by a process that died, when no run is in progress."""
     return f"{pipeline_runs_lost_check()} lost pipeline run(s) marked failed"
+
+
+@shared_task(name="apps.trends.tasks.embed_batch_task", bind=True, acks_late=True, reject_on_worker_lost=True)
+def embed_batch_task(self, item_ids: list[int]) -> str:
+    """Embed one batch (queue ``embed``): claimed by this task's id, so a redelivery takes its own rows back."""
+    result = items_embed(item_ids=item_ids, claim=self.request.id or "eager")
+    return f"{result['stored']} of {len(item_ids)} items embedded ({result['claimed']} claimed)"
+
+
+@shared_task(name="apps.trends.tasks.pipeline_embed_dispatch_task")
+def pipeline_embed_dispatch_task() -> str:
+    """Send the pending items to the embed queue in batches (queue ``pipeline``)."""
+    return f"{embed_batches_dispatch()} embed batch(es) sent"

@@ -223,6 +223,11 @@ if SENTRY_DSN:
 
 # ---- pipeline (apps/trends; see README "Ranking and lifecycle")
 PIPELINE_BATCH_SIZE = typed("int", "PIPELINE_BATCH_SIZE", default=256)
+# Embedding ahead on the `embed` queue (apps/trends/embed_ahead.py): off, the pipeline run embeds everything.
+EMBED_AHEAD = typed("bool", "EMBED_AHEAD", default=True)
+EMBED_BATCH_SIZE = typed("int", "EMBED_BATCH_SIZE", default=128)
+# A claimed batch not stored after this long is free again (its worker died and the task was lost).
+EMBED_CLAIM_SECONDS = typed("int", "EMBED_CLAIM_SECONDS", default=600)
 PIPELINE_DEDUP_WINDOW_HOURS = typed("float", "PIPELINE_DEDUP_WINDOW_HOURS", default=72.0)
 PIPELINE_NEAR_DUP_THRESHOLD = typed("float", "PIPELINE_NEAR_DUP_THRESHOLD", default=0.95)
 # An item joins the topic of its nearest stored items when the mean evidence (apps/trends/pipeline/evidence.py)

@@ -20,8 +20,8 @@ def item_embedding_text(item: Item) -> str:
 
 def embed(items: list[Item], ctx: StageContext) -> int:
     """Embed the items that need it; an exact duplicate with the same content reuses its original's vector,
-    and vectors the runner computed ahead (``ctx.vectors``) are taken as they are. Returns how many items
-    got a vector of their own."""
+    vectors the runner computed ahead (``ctx.vectors``) and those embed workers stored are taken as they are.
+    Returns how many items got a vector of their own."""
     todo = []
     ahead = 0
     for item in items:
@@ -30,6 +30,8 @@ def embed(items: list[Item], ctx: StageContext) -> int:
             item.embedding = np.asarray(original.embedding, dtype=np.float32)
         elif item.pk in ctx.vectors:
             item.embedding = ctx.vectors.pop(item.pk)
+            ahead += 1
+        elif item.embedding is not None:  # an embed worker's vector of the configured model (the runner checked)
             ahead += 1
         else:
             todo.append(item)
