@@ -96,7 +96,7 @@ DEFAULT_SCHEDULES.append(
     )
 )
 
-# Pipeline runs left "running" by a killed process (apps.trends.services.pipeline_runs_lost_check); each run
+# Pipeline runs left "running" by a killed process (apps.trends.pipeline.runner.pipeline_runs_lost_check); each run
 # start does the same, this covers the hours without one.
 DEFAULT_SCHEDULES.append(
     DefaultSchedule(

@@ -17,6 +17,7 @@ from apps.core.rest.permissions import IsStaff
 from apps.core.rest.schema import ErrorSerializer
 from apps.trends.filtersets import ItemFilter, PipelineRunFilter, TopicFilter, TrendFilter
 from apps.trends.models import Category, Item, PipelineRun, Topic, Trend
+from apps.trends.pipeline.runner import WORKFLOWS
 from apps.trends.runs import RunFinished, pipeline_run_cancel, pipeline_run_queue
 from apps.trends.selectors import (
     ITEM_VECTORS,
@@ -38,7 +39,6 @@ from apps.trends.serializers import (
     WorkflowRunSerializer,
     WorkflowSerializer,
 )
-from apps.trends.services import WORKFLOWS
 
 RELATED_TRENDS = 5
 TIMELINE_POINTS = 500

@@ -8,7 +8,7 @@ from django_filters import rest_framework as filters
 
 from apps.core.rest.filters import StrictBooleanFilter, UtcDateTimeFilter
 from apps.trends.models import Item, PipelineRun, Topic, Trend
-from apps.trends.services import WORKFLOWS
+from apps.trends.pipeline.runner import WORKFLOWS
 
 
 class IdFilter(filters.NumberFilter):

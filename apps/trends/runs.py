@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.trends.models import PipelineRun
-from apps.trends.services import WORKFLOWS
+from apps.trends.pipeline.runner import WORKFLOWS
 from apps.trends.tasks import pipeline_run_task
 
 # A run in one of these states has not finished: it may still be cancelled.

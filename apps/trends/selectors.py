@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from django.core.cache import cache
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from pgvector.django import CosineDistance
 
@@ -51,6 +52,8 @@ def trends_top(
 
 def trend_related(*, trend: Trend, limit: int = 5) -> list[Trend]:
     """The trends whose topic centroids are closest to this one's (cosine), each with ``similarity``."""
+    from apps.trends.search import SEMANTIC_OVERFETCH, hnsw_session_configure  # search imports the selectors
+
     centroid = trend.topic.centroid
     if centroid is None:
         return []
@@ -59,9 +62,13 @@ def trend_related(*, trend: Trend, limit: int = 5) -> list[Trend]:
         .filter(topic__centroid__isnull=False)
         .select_related("category")
         .annotate(distance=CosineDistance("topic__centroid", centroid))
-        .order_by("distance", "pk")[:limit]
+        .order_by("distance", "pk")[: limit * SEMANTIC_OVERFETCH]
     )
-    result = list(related)
+    # The topic index answers; iterative scanning keeps a filtered HNSW scan from stopping short, and its
+    # relaxed order is put right by the exact distances.
+    with transaction.atomic(), connection.cursor() as cursor:
+        hnsw_session_configure(cursor)
+        result = sorted(related, key=lambda other: (other.distance, other.pk))[:limit]
     for other in result:
         other.similarity = 1.0 - other.distance
     return result

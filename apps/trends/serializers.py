@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.trends.models import Category, Item, PipelineRun, Topic, Trend, TrendSnapshot
-from apps.trends.services import WORKFLOWS
+from apps.trends.pipeline.runner import WORKFLOWS
 
 EXCERPT_CHARS = 300
 

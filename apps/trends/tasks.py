@@ -7,7 +7,7 @@ from django.utils.dateparse import parse_datetime
 
 from apps.trends.cleanup import cleanup_run
 from apps.trends.embed_ahead import embed_batches_dispatch, items_embed
-from apps.trends.services import PipelineAlreadyRunning, pipeline_run, pipeline_runs_lost_check
+from apps.trends.pipeline.runner import PipelineAlreadyRunning, pipeline_run, pipeline_runs_lost_check
 
 
 # ``retry_service``: how an operator's retry of a failed task re-runs the work (apps.core.task_results).

@@ -9,8 +9,8 @@ import pytest
 
 from apps.plugins.models import Source
 from apps.trends.models import Item, PipelineRun
+from apps.trends.pipeline.runner import pipeline_run
 from apps.trends.runs import pipeline_run_queue
-from apps.trends.services import pipeline_run
 from apps.trends.tasks import pipeline_run_task
 
 from .conftest import T0

@@ -49,7 +49,7 @@ def main() -> None:
     from apps.core.models import Event
     from apps.plugins.models import Source
     from apps.trends.models import Item, Trend
-    from apps.trends.services import pipeline_run
+    from apps.trends.pipeline.runner import pipeline_run
 
     rng = np.random.default_rng(0)
     source = Source.objects.create(name="lifecycle-bench", kind="file")

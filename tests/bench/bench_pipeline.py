@@ -120,7 +120,7 @@ def _run(rows: list[dict[str, str]], overrides: dict[str, float] | None = None) 
 
     from apps.plugins.models import Source
     from apps.trends.models import Item
-    from apps.trends.services import pipeline_run
+    from apps.trends.pipeline.runner import pipeline_run
 
     _reset()
     source, _ = Source.objects.get_or_create(name="bench", kind="file")

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from apps.plugins.models import Source
 from apps.trends.models import Trend
-from apps.trends.services import pipeline_run
+from apps.trends.pipeline.runner import pipeline_run
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from apps.trends.exports import cell_safe
-from apps.trends.services import pipeline_run
+from apps.trends.pipeline.runner import pipeline_run
 from tests.trends.conftest import T0
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ from django.contrib.auth.models import User
 
 from apps.trends.ingest import ItemDraft, items_ingest
 from apps.trends.models import Item, Trend
-from apps.trends.services import pipeline_run
+from apps.trends.pipeline.runner import pipeline_run
 
 from .conftest import T0
 

@@ -15,7 +15,7 @@ from apps.core.models import Event
 from apps.plugins.models import Source
 from apps.trends.models import Category, Item, PipelineRun, Topic, Trend, TrendSnapshot
 from apps.trends.pipeline.lock import PIPELINE_LOCK
-from apps.trends.services import PipelineAlreadyRunning, pipeline_run
+from apps.trends.pipeline.runner import PipelineAlreadyRunning, pipeline_run
 from apps.trends.tasks import pipeline_run_task
 from tests.clustering_metrics import bcubed
 

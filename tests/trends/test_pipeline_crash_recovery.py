@@ -9,7 +9,7 @@ from django.utils import timezone
 from apps.core.advisory_lock import advisory_lock_ids
 from apps.trends.models import PipelineRun, Topic, Trend
 from apps.trends.pipeline.lock import PIPELINE_LOCK
-from apps.trends.services import LOST_RUN_ERROR, pipeline_run
+from apps.trends.pipeline.runner import LOST_RUN_ERROR, pipeline_run
 from apps.trends.tasks import cleanup_pipeline_runs_task
 
 from .conftest import T0

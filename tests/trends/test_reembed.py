@@ -8,8 +8,8 @@ from django.test import override_settings
 
 from apps.trends.embeddings import DIMENSIONS, embedding_model_name, texts_embed
 from apps.trends.models import Category, Item, Topic
+from apps.trends.pipeline.runner import pipeline_run
 from apps.trends.reembed import embedding_columns_resize, embedding_dimensions_stored, items_reembed
-from apps.trends.services import pipeline_run
 
 from .conftest import T0, unit_vector
 

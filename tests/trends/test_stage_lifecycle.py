@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 
 from apps.core.models import Event
-from apps.trends import services
 from apps.trends.models import Trend
 from apps.trends.pipeline import embed as embed_stage
+from apps.trends.pipeline import runner as services
 from apps.trends.pipeline.lifecycle import state_next
 from apps.trends.pipeline.rank import TopicMetrics
-from apps.trends.services import pipeline_run
+from apps.trends.pipeline.runner import pipeline_run
 
 from .conftest import T0, unit_vector
 

@@ -1,1 +1,1 @@
-"""Pipeline stages: each a plain function over a batch, run in order by ``apps.trends.runner``."""
+"""Pipeline stages: each a plain function over a batch, run in order by ``apps.trends.pipeline.runner``."""

@@ -4,8 +4,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from apps.core.progress import progress_bar, progress_show
 from apps.trends.embeddings import dimensions, embedding_model_name
+from apps.trends.pipeline.runner import PipelineAlreadyRunning, pipeline_lock
 from apps.trends.reembed import embedding_dimensions_stored, items_reembed
-from apps.trends.services import PipelineAlreadyRunning, pipeline_lock
 
 
 class Command(BaseCommand):

@@ -5,7 +5,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.timezone import is_naive, make_aware
 
 from apps.core.progress import progress_bar, progress_show
-from apps.trends.services import WORKFLOWS, PipelineAlreadyRunning, pipeline_run
+from apps.trends.pipeline.runner import WORKFLOWS, PipelineAlreadyRunning, pipeline_run
 
 
 class Command(BaseCommand):
