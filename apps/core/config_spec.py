@@ -12,6 +12,7 @@ import reprlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 
@@ -188,3 +189,13 @@ class ConfiguredKind:
             for spec in cls.fields
             if spec.is_destination
         }
+
+
+def http_url_problem(value: Any, *, quote: bool) -> list[str]:
+    """A ``check`` for an http(s) URL field; ``quote=False`` for a URL that is itself a credential."""
+    if not isinstance(value, str):
+        return ["must be a string"]
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return [f"must be an http(s) URL, got {value[:100]!r}" if quote else "must be an http(s) URL"]
+    return []
