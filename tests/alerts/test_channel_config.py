@@ -31,7 +31,11 @@ from apps.core.config_secrets import MASK
             ],
         ),
         ("console", {"verbose": True}, ["Channel 'c' config: unknown key 'verbose' (known: none)"]),
-        ("pager", {}, ["Channel 'c' config: unknown channel kind 'pager' (known: email, slack, webhook, console, apprise)"]),
+        (
+            "pager",
+            {},
+            ["Channel 'c' config: unknown channel kind 'pager' (known: email, slack, webhook, console, apprise)"],
+        ),
         (
             "email",
             ["ops@example.com"],

@@ -25,6 +25,7 @@ from apps.alerts.transports.base import AlertMessage, Transport, TransportError
 from apps.core.config_spec import ConfigField
 from apps.core.http import retry_after_parse
 from apps.core.netguard import AddressRefused, HostUnresolved, host_resolve
+from apps.core.switches import ALERTS_APPRISE
 
 # Apprise services whose every request goes through ``requests`` to a host we can resolve and check.
 CHECKED_SCHEMES = frozenset(
@@ -177,6 +178,7 @@ def _failure(guard: _Guard, where: str) -> TransportError:
 class AppriseTransport(Transport):
     kind = "apprise"
     title = "Apprise (ntfy, Discord, Telegram, Matrix, Teams, …)"
+    switch = ALERTS_APPRISE
     fields = (
         ConfigField(
             "urls",

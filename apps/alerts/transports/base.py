@@ -69,6 +69,7 @@ class Transport(ConfiguredKind):
 
     label: ClassVar[str] = "Channel"
     title: ClassVar[str]  # what the admin's kind menu shows
+    switch: ClassVar[str] = ""  # the feature switch that must be on for this kind to send; "" for none
 
     def __init__(self, channel: Channel) -> None:
         self.channel = channel

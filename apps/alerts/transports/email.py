@@ -17,6 +17,7 @@ from django.template.loader import render_to_string
 
 from apps.alerts.transports.base import AlertMessage, Transport, TransportError
 from apps.core.config_spec import ConfigField
+from apps.core.switches import ALERTS_EMAIL
 
 MAX_RECIPIENTS = 50
 _TO_RULE = 'must be a non-empty list of addresses, e.g. ["ops@example.com"]'
@@ -61,6 +62,7 @@ def email_send(*, to: list[str], subject: str, text: str, html: str) -> None:
 class EmailTransport(Transport):
     kind = "email"
     title = "Email"
+    switch = ALERTS_EMAIL
     fields = (ConfigField("to", list, check=_recipients_problems, required_message=_TO_RULE),)
     example = '{"to": ["ops@example.com"]}'
 

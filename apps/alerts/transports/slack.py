@@ -16,6 +16,7 @@ from django.core.cache import cache
 from apps.alerts.transports.base import AlertMessage, JsonPostTransport, TransportError, body_excerpt
 from apps.core.config_spec import ConfigField, http_url_problem
 from apps.core.http import FetchResponse, retry_after_parse
+from apps.core.switches import ALERTS_SLACK
 
 SEVERITY_COLOURS = {"info": "#439FE0", "warning": "#DAA038", "error": "#D00000", "critical": "#7B0000"}
 # Answers meaning the webhook will never work again: the channel is disabled with the answer as the reason.
@@ -98,6 +99,7 @@ def webhook_pace(url: str) -> None:
 class SlackTransport(JsonPostTransport):
     kind = "slack"
     title = "Slack (incoming webhook)"
+    switch = ALERTS_SLACK
     # The webhook URL is itself the credential: masked, never quoted, and no destination of its own.
     fields = (
         ConfigField(

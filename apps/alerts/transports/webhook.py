@@ -14,6 +14,7 @@ import time
 from apps.alerts.transports.base import AlertMessage, JsonPostTransport, TransportError, body_excerpt
 from apps.core.config_spec import ConfigField, http_url_problem
 from apps.core.http import FetchResponse, retry_after_parse
+from apps.core.switches import ALERTS_WEBHOOK
 
 MIN_SECRET_LENGTH = 16
 _SECRET_RULE = f"is required: a string of at least {MIN_SECRET_LENGTH} characters"
@@ -56,6 +57,7 @@ def raise_for_response(response: FetchResponse) -> None:
 class WebhookTransport(JsonPostTransport):
     kind = "webhook"
     title = "Webhook (signed JSON POST)"
+    switch = ALERTS_WEBHOOK
     fields = (
         ConfigField("url", str, check=lambda value: http_url_problem(value, quote=True)),
         ConfigField("secret", str, secret=True, check=_secret_problems, required_message=_SECRET_RULE),
