@@ -9,6 +9,7 @@ from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models.functions import Now
 
+from apps.alerts.transports import channel_kind_choices
 from apps.core.models import TimeStampedModel
 
 
@@ -28,16 +29,10 @@ def severity_at_least(severity: str, minimum: str) -> bool:
 
 
 class Channel(TimeStampedModel):
-    """A destination: kind + config validated per kind (apps.alerts.channel_config)."""
-
-    class Kind(models.TextChoices):
-        EMAIL = "email", "Email"
-        SLACK = "slack", "Slack (incoming webhook)"
-        WEBHOOK = "webhook", "Webhook (signed JSON POST)"
-        CONSOLE = "console", "Console (development)"
+    """A destination: kind (apps.alerts.transports.TRANSPORTS) + config validated by the kind's transport."""
 
     name = models.SlugField(max_length=100, unique=True)
-    kind = models.CharField(max_length=16, choices=Kind.choices)
+    kind = models.CharField(max_length=16, choices=channel_kind_choices)
     config = models.JSONField(default=dict, blank=True)
     enabled = models.BooleanField(default=True)
     min_severity = models.CharField(max_length=16, choices=Severity.choices, default=Severity.INFO)

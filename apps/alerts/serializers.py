@@ -4,15 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from apps.alerts.channel_config import channel_config_masked, channel_config_restore, channel_config_validate
 from apps.alerts.models import AlertRule, Channel, Notification
 from apps.alerts.rule_filters import rule_filters_problems
+from apps.core.rest.masked_config import MaskedConfigSerializerMixin
 
 
-class ChannelSerializer(serializers.ModelSerializer):
+class ChannelSerializer(MaskedConfigSerializerMixin, serializers.ModelSerializer):
+    """Credentials in the config read as a mask; sending the mask back keeps the stored value."""
+
+    config_mask = staticmethod(channel_config_masked)
+    config_restore = staticmethod(channel_config_restore)
+    config_validate = staticmethod(channel_config_validate)
+
     class Meta:
         model = Channel
         fields = (
@@ -28,25 +34,6 @@ class ChannelSerializer(serializers.ModelSerializer):
             "created_at",
         )
         read_only_fields = ("last_sent_at", "last_error", "disabled_reason", "created_at")
-
-    def to_representation(self, instance: Channel) -> dict[str, Any]:
-        data = super().to_representation(instance)
-        data["config"] = channel_config_masked(kind=instance.kind, config=instance.config)
-        return data
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        instance = self.instance
-        kind = attrs.get("kind", instance.kind if instance else "")
-        name = attrs.get("name", instance.name if instance else "")
-        config = attrs.get("config", instance.config if instance else {})
-        try:
-            config = channel_config_restore(
-                name=name, kind=kind, config=config, stored=instance.config if instance else {}
-            )
-            attrs["config"] = channel_config_validate(kind=kind, name=name, config=config)
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError({"config": exc.messages}) from None
-        return attrs
 
 
 class AlertRuleSerializer(serializers.ModelSerializer):

@@ -33,7 +33,7 @@ from apps.alerts.models import (
     severity_at_least,
 )
 from apps.alerts.subjects import EventContext, event_contexts
-from apps.alerts.transports import AlertMessage, TransportError, transport_for
+from apps.alerts.transports import TRANSPORTS, AlertMessage, TransportError, transport_class, transport_for
 from apps.core.services import events_claim
 from apps.core.switches import switch_on
 
@@ -44,7 +44,6 @@ TEST_KIND = "alerts.test"
 MAX_BACKOFF_SECONDS = 3600
 ERROR_MAX_CHARS = 2000
 # Channel kinds an operator can switch off as a whole (apps.core.switches); console is for development.
-KIND_SWITCHES = {"email": "alerts.email", "slack": "alerts.slack", "webhook": "alerts.webhook"}
 
 
 @dataclass
@@ -321,7 +320,7 @@ def notification_send(*, notification_id: int) -> SendOutcome:
         return SendOutcome("skipped", "not due, or already claimed or sent")
     notification = Notification.objects.select_related("channel").get(pk=notification_id)
     channel = notification.channel
-    switch = KIND_SWITCHES.get(channel.kind)
+    switch = transport_class(channel.kind).switch if channel.kind in TRANSPORTS else ""
     if not channel.enabled or (switch and not switch_on(switch)):
         reason = Reason.CHANNEL_DISABLED if not channel.enabled else Reason.SWITCH_OFF
         _finish(notification, now, status=Status.SUPPRESSED, reason=reason, attempts=F("attempts") - 1)

@@ -15,10 +15,11 @@ from waffle.models import Switch
 ALERTS_EMAIL = "alerts.email"
 ALERTS_SLACK = "alerts.slack"
 ALERTS_WEBHOOK = "alerts.webhook"
+ALERTS_APPRISE = "alerts.apprise"
 DIGESTS = "digests"
 SEARCH_SEMANTIC = "search.semantic"
 # The switches every installation has; `sync_switches` adds `collect.<kind>` for each registered kind.
-PRODUCT_SWITCHES = (ALERTS_EMAIL, ALERTS_SLACK, ALERTS_WEBHOOK, DIGESTS, SEARCH_SEMANTIC)
+PRODUCT_SWITCHES = (ALERTS_EMAIL, ALERTS_SLACK, ALERTS_WEBHOOK, ALERTS_APPRISE, DIGESTS, SEARCH_SEMANTIC)
 
 
 def collect_switch(kind: str) -> str:

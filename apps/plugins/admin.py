@@ -16,12 +16,12 @@ from django.utils.html import format_html
 
 from apps.core.admin_forms import MaskedConfigFormMixin
 from apps.core.admin_inlines import ReadOnlyModelAdmin, ReadOnlyTabularInline
+from apps.core.config_spec import CONFIG_MAX_DEPTH, config_shape_problem
 from apps.core.display import GREY, badge_html, json_pretty_html, text_truncated, truncated_html
 from apps.core.outage import ServiceDown
 from apps.core.url_mask import url_masked
 from apps.plugins.collect_queue import sources_collect_queue
 from apps.plugins.collectors import source_config_validate
-from apps.plugins.collectors.base import CONFIG_MAX_DEPTH, config_shape_problem
 from apps.plugins.config_secrets import config_masked, config_secrets_restore
 from apps.plugins.health_display import (
     FEED_STATUS_COLOURS,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apps.core.rest.masked_config import MaskedConfigSerializerMixin
 from apps.core.rest.parsers import NUL_MESSAGE, has_nul
 from apps.plugins.collectors import source_config_validate
 from apps.plugins.config_secrets import config_masked, config_secrets_restore
@@ -49,7 +49,12 @@ class CollectionRunSerializer(serializers.ModelSerializer):
         ]
 
 
-class SourceSerializer(serializers.ModelSerializer):
+class SourceSerializer(MaskedConfigSerializerMixin, serializers.ModelSerializer):
+    """Credentials in the config read as a mask; sending the mask back keeps the stored value."""
+
+    config_mask = staticmethod(config_masked)
+    config_restore = staticmethod(config_secrets_restore)
+    config_validate = staticmethod(source_config_validate)
     config = serializers.JSONField(
         required=False,
         help_text="A JSON object, keys per kind (staff only). Credentials, URLs' included, read as ********; "
@@ -75,14 +80,10 @@ class SourceSerializer(serializers.ModelSerializer):
         read_only_fields = ["next_fetch_after", "created_at", "updated_at"]
         extra_kwargs = {"poll_interval": {"min_value": 1}}
 
-    def to_representation(self, source: Source) -> dict[str, Any]:
-        data = super().to_representation(source)
+    def config_visible(self) -> bool:
+        # A config says where and how a source is fetched: operators' business, not readers'.
         request = self.context.get("request")
-        if request is not None and request.user.is_authenticated and request.user.is_staff:
-            data["config"] = config_masked(kind=source.kind, config=source.config)
-        else:  # a config says where and how a source is fetched: operators' business, not readers'
-            data.pop("config", None)
-        return data
+        return request is not None and request.user.is_authenticated and request.user.is_staff
 
     @extend_schema_field(CollectionRunSerializer(many=True))
     def get_last_runs(self, source: Source) -> list:
@@ -95,20 +96,6 @@ class SourceSerializer(serializers.ModelSerializer):
         if has_nul(config):  # a form-encoded config skips the JSON parser's check
             raise serializers.ValidationError(NUL_MESSAGE)
         return config
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        """The admin form's validation: credentials restored from the mask, then the kind's config rules."""
-        stored = self.instance.config if self.instance else {}
-        kind = attrs.get("kind", self.instance.kind if self.instance else None)
-        name = attrs.get("name", self.instance.name if self.instance else "")
-        config = attrs.get("config", stored if self.instance else {})
-        try:
-            config = config_secrets_restore(name=name, kind=kind, config=config, stored=stored)
-            source_config_validate(kind=kind, name=name, config=config)
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError({"config": exc.messages}) from None
-        attrs["config"] = config
-        return attrs
 
 
 class CollectQueuedSerializer(serializers.Serializer):

@@ -9,7 +9,7 @@ class ChannelFactory(factory.django.DjangoModelFactory):
         model = Channel
 
     name = factory.Sequence(lambda n: f"channel-{n}")
-    kind = Channel.Kind.CONSOLE
+    kind = "console"
     config = factory.LazyFunction(dict)
 
 

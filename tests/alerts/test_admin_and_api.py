@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from apps.alerts import api
 from apps.alerts.models import AlertRule, Channel, Notification
-from apps.plugins.config_secrets import MASK
+from apps.core.config_secrets import MASK
 from tests.alerts.factories import ChannelFactory, RuleFactory
 
 pytestmark = pytest.mark.django_db

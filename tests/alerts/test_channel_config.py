@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from apps.alerts.channel_config import channel_config_masked, channel_config_validate
-from apps.plugins.config_secrets import MASK
+from apps.core.config_secrets import MASK
 
 
 @pytest.mark.parametrize(
@@ -31,7 +31,11 @@ from apps.plugins.config_secrets import MASK
             ],
         ),
         ("console", {"verbose": True}, ["Channel 'c' config: unknown key 'verbose' (known: none)"]),
-        ("pager", {}, ["Channel 'c' config: unknown channel kind 'pager' (known: email, slack, webhook, console)"]),
+        (
+            "pager",
+            {},
+            ["Channel 'c' config: unknown channel kind 'pager' (known: email, slack, webhook, console, apprise)"],
+        ),
         (
             "email",
             ["ops@example.com"],

@@ -15,15 +15,33 @@ TRANSPORTS: dict[str, str] = {
     "slack": "apps.alerts.transports.slack.SlackTransport",
     "webhook": "apps.alerts.transports.webhook.WebhookTransport",
     "console": "apps.alerts.transports.console.ConsoleTransport",
+    "apprise": "apps.alerts.transports.apprise.AppriseTransport",
 }
 
-__all__ = ["TRANSPORTS", "AlertMessage", "Transport", "TransportError", "transport_for"]
+__all__ = [
+    "TRANSPORTS",
+    "AlertMessage",
+    "Transport",
+    "TransportError",
+    "channel_kind_choices",
+    "transport_class",
+    "transport_for",
+]
+
+
+def transport_class(kind: str) -> type[Transport]:
+    """The transport class for ``kind``; KeyError for a kind nobody registered."""
+    module_name, class_name = TRANSPORTS[kind].rsplit(".", 1)
+    return getattr(import_module(module_name), class_name)
+
+
+def channel_kind_choices() -> list[tuple[str, str]]:
+    """``Channel.kind``'s choices, read from the registry so that a new kind needs no migration."""
+    return [(kind, transport_class(kind).title) for kind in TRANSPORTS]
 
 
 def transport_for(channel: Channel) -> Transport:
     """The transport that sends to ``channel``; a permanent TransportError for an unknown kind."""
-    try:
-        module_name, class_name = TRANSPORTS[channel.kind].rsplit(".", 1)
-    except KeyError:
-        raise TransportError(f"unknown channel kind {channel.kind!r}", permanent=True, disable=True) from None
-    return getattr(import_module(module_name), class_name)(channel)
+    if channel.kind not in TRANSPORTS:
+        raise TransportError(f"unknown channel kind {channel.kind!r}", permanent=True, disable=True)
+    return transport_class(channel.kind)(channel)

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from apps.core.http import FetchError, FetchResponse
+from apps.core.config_spec import ConfiguredKind
+from apps.core.http import FetchError, FetchResponse, http_fetch
 
 if TYPE_CHECKING:
     from apps.alerts.models import Channel
@@ -62,10 +63,13 @@ class AlertMessage:
         }
 
 
-class Transport:
-    """Base of every transport: subclasses set ``kind`` and implement ``send``."""
+class Transport(ConfiguredKind):
+    """Base of every transport: subclasses set ``kind``, declare their config ``fields`` (apps.core.config_spec)
+    and an ``example``, and implement ``send``."""
 
-    kind: ClassVar[str]
+    label: ClassVar[str] = "Channel"
+    title: ClassVar[str]  # what the admin's kind menu shows
+    switch: ClassVar[str] = ""  # the feature switch that must be on for this kind to send; "" for none
 
     def __init__(self, channel: Channel) -> None:
         self.channel = channel
@@ -82,3 +86,44 @@ def fetch_error_as_transport_error(exc: FetchError) -> TransportError:
 
 def body_excerpt(response: FetchResponse, limit: int = 200) -> str:
     return response.content[:limit].decode("utf-8", "replace").strip()
+
+
+class JsonPostTransport(Transport):
+    """A transport that POSTs one JSON document through the guarded client and reads the answer: subclasses
+    say where (``url``), what (``body``), with which headers, and how the answer is classified."""
+
+    timeout_seconds: ClassVar[float] = 10.0
+    max_answer_bytes: ClassVar[int] = 64 * 1024
+
+    def url(self) -> str:
+        raise NotImplementedError
+
+    def body(self, message: AlertMessage) -> bytes:
+        raise NotImplementedError
+
+    def headers(self, body: bytes) -> dict[str, str]:
+        return {"Content-Type": "application/json"}
+
+    def before_post(self) -> None:
+        """Called just before the request (Slack paces itself here)."""
+
+    def raise_for_response(self, response: FetchResponse) -> None:
+        raise NotImplementedError
+
+    def send(self, message: AlertMessage) -> None:
+        body = self.body(message)
+        headers = self.headers(body)
+        self.before_post()
+        try:
+            response = http_fetch(
+                self.url(),
+                method="POST",
+                content=body,
+                headers=headers,
+                timeout=self.timeout_seconds,
+                max_bytes=self.max_answer_bytes,
+                raise_for_status=False,
+            )
+        except FetchError as exc:
+            raise fetch_error_as_transport_error(exc) from None
+        self.raise_for_response(response)

@@ -9,6 +9,8 @@ from apps.alerts.transports.base import AlertMessage, Transport
 
 class ConsoleTransport(Transport):
     kind = "console"
+    title = "Console (development)"
+    example = "{}"
 
     def send(self, message: AlertMessage) -> None:
         lines = [f"[{message.severity.upper()}] {message.title}  ({message.event_kind}, channel {self.channel.name})"]

@@ -10,10 +10,29 @@ import smtplib
 
 from anymail.exceptions import AnymailError, AnymailRecipientsRefused
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
+from django.core.validators import validate_email
 from django.template.loader import render_to_string
 
 from apps.alerts.transports.base import AlertMessage, Transport, TransportError
+from apps.core.config_spec import ConfigField
+from apps.core.switches import ALERTS_EMAIL
+
+MAX_RECIPIENTS = 50
+_TO_RULE = 'must be a non-empty list of addresses, e.g. ["ops@example.com"]'
+
+
+def _recipients_problems(to: object) -> list[str]:
+    if not isinstance(to, list) or not to:
+        return [_TO_RULE]
+    problems = [f"takes at most {MAX_RECIPIENTS} addresses, got {len(to)}"] if len(to) > MAX_RECIPIENTS else []
+    for address in to:
+        try:
+            validate_email(address)
+        except (ValidationError, TypeError):
+            problems.append(f"has an invalid address {str(address)[:100]!r}")
+    return problems
 
 
 def email_render(message: AlertMessage, *, template_dir: str | None = None) -> tuple[str, str, str]:
@@ -42,6 +61,10 @@ def email_send(*, to: list[str], subject: str, text: str, html: str) -> None:
 
 class EmailTransport(Transport):
     kind = "email"
+    title = "Email"
+    switch = ALERTS_EMAIL
+    fields = (ConfigField("to", list, check=_recipients_problems, required_message=_TO_RULE),)
+    example = '{"to": ["ops@example.com"]}'
 
     def send(self, message: AlertMessage) -> None:
         subject, text, html = email_render(message)

@@ -13,16 +13,11 @@ import time
 
 from django.core.cache import cache
 
-from apps.alerts.transports.base import (
-    AlertMessage,
-    Transport,
-    TransportError,
-    body_excerpt,
-    fetch_error_as_transport_error,
-)
-from apps.core.http import FetchError, FetchResponse, http_fetch, retry_after_parse
+from apps.alerts.transports.base import AlertMessage, JsonPostTransport, TransportError, body_excerpt
+from apps.core.config_spec import ConfigField, http_url_problem
+from apps.core.http import FetchResponse, retry_after_parse
+from apps.core.switches import ALERTS_SLACK
 
-TIMEOUT_SECONDS = 10.0
 SEVERITY_COLOURS = {"info": "#439FE0", "warning": "#DAA038", "error": "#D00000", "critical": "#7B0000"}
 # Answers meaning the webhook will never work again: the channel is disabled with the answer as the reason.
 GONE_ANSWERS = frozenset(
@@ -101,23 +96,30 @@ def webhook_pace(url: str) -> None:
         time.sleep(max(remaining, 10) / 1000)
 
 
-class SlackTransport(Transport):
+class SlackTransport(JsonPostTransport):
     kind = "slack"
+    title = "Slack (incoming webhook)"
+    switch = ALERTS_SLACK
+    # The webhook URL is itself the credential: masked, never quoted, and no destination of its own.
+    fields = (
+        ConfigField(
+            "webhook_url",
+            str,
+            secret=True,
+            help="the Slack incoming-webhook URL",
+            check=lambda value: http_url_problem(value, quote=False),
+        ),
+    )
+    example = '{"webhook_url": "https://hooks.slack.com/services/..."}'
 
-    def send(self, message: AlertMessage) -> None:
-        url = self.config["webhook_url"]
-        body = json.dumps(slack_payload(message)).encode()
-        webhook_pace(url)
-        try:
-            response = http_fetch(
-                url,
-                method="POST",
-                content=body,
-                headers={"Content-Type": "application/json"},
-                timeout=TIMEOUT_SECONDS,
-                max_bytes=64 * 1024,
-                raise_for_status=False,
-            )
-        except FetchError as exc:
-            raise fetch_error_as_transport_error(exc) from None
+    def url(self) -> str:
+        return self.config["webhook_url"]
+
+    def body(self, message: AlertMessage) -> bytes:
+        return json.dumps(slack_payload(message)).encode()
+
+    def before_post(self) -> None:
+        webhook_pace(self.url())
+
+    def raise_for_response(self, response: FetchResponse) -> None:
         raise_for_response(response)

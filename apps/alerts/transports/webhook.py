@@ -11,16 +11,17 @@ import hmac
 import json
 import time
 
-from apps.alerts.transports.base import (
-    AlertMessage,
-    Transport,
-    TransportError,
-    body_excerpt,
-    fetch_error_as_transport_error,
-)
-from apps.core.http import FetchError, FetchResponse, http_fetch, retry_after_parse
+from apps.alerts.transports.base import AlertMessage, JsonPostTransport, TransportError, body_excerpt
+from apps.core.config_spec import ConfigField, http_url_problem
+from apps.core.http import FetchResponse, retry_after_parse
+from apps.core.switches import ALERTS_WEBHOOK
 
-TIMEOUT_SECONDS = 10.0
+MIN_SECRET_LENGTH = 16
+_SECRET_RULE = f"is required: a string of at least {MIN_SECRET_LENGTH} characters"
+
+
+def _secret_problems(value: object) -> list[str]:
+    return [] if isinstance(value, str) and len(value) >= MIN_SECRET_LENGTH else [_SECRET_RULE]
 
 
 def webhook_signature(*, secret: str, timestamp: str, body: bytes) -> str:
@@ -53,27 +54,29 @@ def raise_for_response(response: FetchResponse) -> None:
     raise TransportError(detail, permanent=True, disable=status == 410)
 
 
-class WebhookTransport(Transport):
+class WebhookTransport(JsonPostTransport):
     kind = "webhook"
+    title = "Webhook (signed JSON POST)"
+    switch = ALERTS_WEBHOOK
+    fields = (
+        ConfigField("url", str, check=lambda value: http_url_problem(value, quote=True)),
+        ConfigField("secret", str, secret=True, check=_secret_problems, required_message=_SECRET_RULE),
+    )
+    example = '{"url": "https://example.com/hook", "secret": "at least 16 characters"}'
 
-    def send(self, message: AlertMessage) -> None:
-        body = json.dumps(webhook_body(message), separators=(",", ":"), sort_keys=True).encode()
+    def url(self) -> str:
+        return self.config["url"]
+
+    def body(self, message: AlertMessage) -> bytes:
+        return json.dumps(webhook_body(message), separators=(",", ":"), sort_keys=True).encode()
+
+    def headers(self, body: bytes) -> dict[str, str]:
         timestamp = str(int(time.time()))
-        headers = {
+        return {
             "Content-Type": "application/json",
             "X-Trendsite-Timestamp": timestamp,
             "X-Trendsite-Signature": webhook_signature(secret=self.config["secret"], timestamp=timestamp, body=body),
         }
-        try:
-            response = http_fetch(
-                self.config["url"],
-                method="POST",
-                content=body,
-                headers=headers,
-                timeout=TIMEOUT_SECONDS,
-                max_bytes=64 * 1024,
-                raise_for_status=False,
-            )
-        except FetchError as exc:
-            raise fetch_error_as_transport_error(exc) from None
+
+    def raise_for_response(self, response: FetchResponse) -> None:
         raise_for_response(response)

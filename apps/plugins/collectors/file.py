@@ -18,15 +18,9 @@ from typing import IO, Any
 from django.conf import settings
 from django.utils import timezone
 
+from apps.core.config_spec import ConfigField, value_shown
 from apps.core.http import FetchError, http_fetch
-from apps.plugins.collectors.base import (
-    Collector,
-    CollectOutcome,
-    ConfigField,
-    epoch_to_datetime,
-    iso_to_datetime,
-    value_shown,
-)
+from apps.plugins.collectors.base import Collector, CollectOutcome, epoch_to_datetime, iso_to_datetime
 from apps.trends.ingest import ItemDraft
 
 DRAFT_FIELDS = ("external_id", "title", "url", "text", "author", "published_at", "language_hint")

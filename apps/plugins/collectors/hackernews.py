@@ -5,8 +5,9 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from apps.core.config_spec import ConfigField
 from apps.core.http import FetchError, http_fetch
-from apps.plugins.collectors.base import Collector, CollectOutcome, ConfigField, epoch_to_datetime
+from apps.plugins.collectors.base import Collector, CollectOutcome, epoch_to_datetime
 from apps.trends.ingest import ItemDraft
 
 

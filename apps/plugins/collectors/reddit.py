@@ -6,8 +6,9 @@ from typing import Any
 
 from django.conf import settings
 
+from apps.core.config_spec import ConfigField, value_shown
 from apps.core.http import FetchError, http_fetch
-from apps.plugins.collectors.base import Collector, CollectOutcome, ConfigField, epoch_to_datetime, value_shown
+from apps.plugins.collectors.base import Collector, CollectOutcome, epoch_to_datetime
 from apps.trends.ingest import ItemDraft
 
 

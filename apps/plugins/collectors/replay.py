@@ -11,7 +11,8 @@ from typing import Any
 
 from django.utils import timezone
 
-from apps.plugins.collectors.base import Collector, CollectOutcome, ConfigField, iso_to_datetime
+from apps.core.config_spec import ConfigField
+from apps.plugins.collectors.base import Collector, CollectOutcome, iso_to_datetime
 from apps.plugins.collectors.file import PRESETS, file_drafts, import_path_allowed
 
 

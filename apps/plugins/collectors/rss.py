@@ -18,9 +18,10 @@ from typing import Any
 import feedparser
 from django.conf import settings
 
+from apps.core.config_spec import ConfigField, value_shown
 from apps.core.http import FetchError, http_fetch
 from apps.core.url_mask import text_urls_masked, url_masked
-from apps.plugins.collectors.base import Collector, CollectOutcome, ConfigField, value_shown
+from apps.plugins.collectors.base import Collector, CollectOutcome
 from apps.plugins.collectors.feedxml import feed_document_parse
 from apps.plugins.models import FeedState
 from apps.trends.ingest import URL_MAX_CHARS, ItemDraft

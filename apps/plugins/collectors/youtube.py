@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from apps.core.config_spec import ConfigField
 from apps.core.http import FetchError, http_fetch
-from apps.plugins.collectors.base import Collector, CollectOutcome, ConfigField, iso_to_datetime
+from apps.plugins.collectors.base import Collector, CollectOutcome, iso_to_datetime
 from apps.trends.ingest import ItemDraft
 
 

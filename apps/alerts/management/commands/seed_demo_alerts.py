@@ -9,9 +9,7 @@ class Command(BaseCommand):
     help = "Create a console channel and a rule so a local run prints alerts in the worker's terminal; keeps edits."
 
     def handle(self, *args, **options):
-        channel, channel_created = Channel.objects.get_or_create(
-            name="console", defaults={"kind": Channel.Kind.CONSOLE}
-        )
+        channel, channel_created = Channel.objects.get_or_create(name="console", defaults={"kind": "console"})
         rule, rule_created = AlertRule.objects.get_or_create(
             name=DEMO_RULE,
             defaults={
