@@ -22,12 +22,13 @@ from apps.core.liveness import beat_last_seen, is_fresh, worker_last_seen
 from apps.core.queues import BrokerState, queues_inspect
 from apps.plugins.health_display import health_state
 from apps.plugins.models import Source
-from apps.trends.models import PipelineRun, Trend, TrendSnapshot
+from apps.trends.models import PipelineRun, Topic, Trend, TrendSnapshot
 from apps.trends.selectors import trends_live, trends_top
 
 MAX_SOURCES = 200
 RECENT_ROWS = 10
 TOP_TRENDS = 10
+LARGEST_TOPICS = 10
 SPARKLINE_POINTS = 24
 STATE_HISTORY_POINTS = 48
 HOURS = 24
@@ -163,6 +164,16 @@ def trends_top_with_history(*, limit: int = TOP_TRENDS) -> list[Trend]:
     return trends_top(limit=limit, pool=trends_live().annotate(recent_scores=ArraySubquery(recent[:SPARKLINE_POINTS])))
 
 
+def topics_largest_recent(*, now: datetime | None = None, hours: int = HOURS, limit: int = LARGEST_TOPICS) -> list:
+    """The largest live topics with an item in the last ``hours``: a glance at what the clustering merged."""
+    since = (now or timezone.now()) - timedelta(hours=hours)
+    return list(
+        Topic.objects.filter(is_active=True, last_item_at__gte=since)
+        .order_by("-item_count", "id")
+        .only("id", "item_count", "source_count", "headlines", "keywords", "last_item_at")[:limit]
+    )
+
+
 def console_context(*, now: datetime | None = None) -> dict[str, Any]:
     """Everything the console template draws."""
     now = now or timezone.now()
@@ -179,4 +190,5 @@ def console_context(*, now: datetime | None = None) -> dict[str, Any]:
         "hour_times": hour_times,
         "hour_series": hour_series,
         "top_trends": trends_top_with_history(),
+        "largest_topics": topics_largest_recent(now=now),
     }

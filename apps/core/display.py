@@ -45,6 +45,16 @@ def text_truncated(text: str, *, length: int) -> str:
     return text if len(text) <= length else text[: max(length - 1, 0)] + "…"
 
 
+def text_list_html(values: list[Any]) -> SafeString:
+    """A bulleted list of ``values`` (escaped), or a dash for none."""
+    if not values:
+        return format_html("{}", "–")
+    return format_html(
+        '<ul style="margin:0;padding-left:1.2em">{}</ul>',
+        format_html_join("", "<li>{}</li>", ((str(v),) for v in values)),
+    )
+
+
 def truncated_html(text: str, *, length: int = 80) -> SafeString:
     """The start of ``text`` with the whole of it on hover (long errors must not widen a changelist)."""
     text = text or ""

@@ -24,6 +24,7 @@ from apps.core.display import (
     json_pretty_html,
     line_sparkline_html,
     number_display,
+    text_list_html,
     truncated_html,
 )
 from apps.trends.models import Category, Item, PipelineRun, Topic, Trend, TrendSnapshot
@@ -174,7 +175,7 @@ class TrendAdmin(PipelineOwnedAdmin):
 
     @admin.display(description="key points")
     def key_points_display(self, trend: Trend):
-        return json_pretty_html(trend.key_points)
+        return text_list_html(trend.key_points)
 
     @admin.display(description="items")
     def items(self, trend: Trend):
@@ -207,10 +208,15 @@ class TopicAdmin(PipelineOwnedAdmin):
         "source_count",
         "first_seen_at",
         "last_item_at",
+        "headlines_display",
         "keywords_display",
         "items",
     )
     readonly_fields = fields
+
+    @admin.display(description="most central headlines")
+    def headlines_display(self, topic: Topic):
+        return text_list_html(topic.headlines)
 
     @admin.display(description="keywords")
     def keywords_display(self, topic: Topic):

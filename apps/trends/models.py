@@ -103,6 +103,7 @@ class Topic(TimeStampedModel):
     first_seen_at = models.DateTimeField(null=True, blank=True)
     last_item_at = models.DateTimeField(null=True, blank=True, db_index=True)
     keywords = models.JSONField(default=list, blank=True)
+    headlines = models.JSONField(default=list, blank=True, help_text="Its most central headlines, cleaned")
     representative_item = models.ForeignKey(Item, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     is_active = models.BooleanField(default=True, db_index=True)
     merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

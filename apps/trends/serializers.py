@@ -21,6 +21,9 @@ class TrendSerializer(serializers.ModelSerializer):
     category = serializers.CharField(source="category.name", default=None, allow_null=True)
     item_count = serializers.IntegerField(source="topic.item_count")
     source_count = serializers.IntegerField(source="topic.source_count")
+    keywords = serializers.ListField(
+        child=serializers.CharField(), source="topic.keywords", help_text="The story's distinctive terms"
+    )
     url = serializers.HyperlinkedIdentityField(view_name="trend-detail")
 
     class Meta:
@@ -30,6 +33,7 @@ class TrendSerializer(serializers.ModelSerializer):
             "url",
             "title",
             "summary",
+            "keywords",
             "state",
             "category",
             "score",
@@ -87,14 +91,13 @@ class ScoreExplainSerializer(serializers.Serializer):
 
 class TrendDetailSerializer(TrendSerializer):
     key_points = serializers.ListField(child=serializers.CharField())
-    keywords = serializers.ListField(child=serializers.CharField(), source="topic.keywords")
     items_url = serializers.HyperlinkedIdentityField(view_name="trend-items")
     timeline = serializers.SerializerMethodField()
     related = serializers.SerializerMethodField()
     why = serializers.SerializerMethodField()
 
     class Meta(TrendSerializer.Meta):
-        fields = [*TrendSerializer.Meta.fields, "key_points", "keywords", "items_url", "timeline", "related", "why"]
+        fields = [*TrendSerializer.Meta.fields, "key_points", "items_url", "timeline", "related", "why"]
 
     @extend_schema_field(SnapshotSerializer(many=True))
     def get_timeline(self, trend: Trend) -> list:
@@ -163,6 +166,7 @@ class TopicSerializer(serializers.ModelSerializer):
             "first_seen_at",
             "last_item_at",
             "keywords",
+            "headlines",
             "representative_item",
             "representative_title",
             "is_active",

@@ -144,3 +144,17 @@ def test_console_top_trends_balance_categories_with_their_sparklines():
     top = trends_top_with_history(limit=4)
     assert [trend.title for trend in top] == ["t1", "s1", "t2", "t3"]
     assert [trend.recent_scores for trend in top] == [[10.0], [7.0], [9.0], [8.0]]
+
+
+def test_console_lists_the_largest_topics_of_the_last_24_hours_with_their_size(staff_client, db):
+    from apps.trends.models import Topic
+
+    now = timezone.now()
+    Topic.objects.create(item_count=40, source_count=3, last_item_at=now, headlines=["Big story lands"])
+    Topic.objects.create(item_count=7, source_count=1, last_item_at=now, headlines=["Small story"])
+    Topic.objects.create(item_count=900, source_count=2, last_item_at=now - timedelta(hours=30), headlines=["Old"])
+    body = staff_client.get("/admin/").content.decode()
+    section = body[body.index("Largest topics, last 24 h") :]
+    assert section.index("Big story lands") < section.index("Small story")
+    assert '<td class="num">40</td><td class="num">3</td>' in section
+    assert "Old</a>" not in section

@@ -83,6 +83,11 @@ def test_cursor_pages_walk_every_trend_once(anon, world):
     assert anon.get("/api/v1/trends/", {"cursor": "not-a-cursor"}).json()["code"] == "NOT_FOUND"
 
 
+def test_list_has_the_keywords_apart_from_the_summary(anon, world):
+    rows = {row["id"]: row for row in anon.get("/api/v1/trends/").json()["results"]}
+    assert rows[world.chips.pk]["keywords"] == ["chip", "export", "rules"]
+
+
 def test_detail_has_timeline_related_and_the_rankers_components(anon, world):
     body = anon.get(f"/api/v1/trends/{world.chips.pk}/").json()
     assert body["key_points"] == [] and body["keywords"] == ["chip", "export", "rules"]

@@ -46,7 +46,14 @@ def test_trend_page_formats_numbers_lists_items_and_escapes(staff_client, trend)
     assert "Rover lands" in body and "2 items" in body
     assert body.index("Rover lands") < body.index("Rover &lt;script&gt;")  # newest first
     assert "<script>alert" not in body
-    assert "&quot;&lt;script&gt;alert(1)&lt;/script&gt;&quot;" in body  # key points as escaped, indented JSON
+    assert "<li>first</li><li>&lt;script&gt;alert(1)&lt;/script&gt;</li>" in body  # key points as an escaped list
+
+
+def test_topic_page_lists_its_most_central_headlines_and_terms(staff_client, trend):
+    Topic.objects.filter(pk=trend.topic_id).update(headlines=["Rover lands on Mars", f"Mars {XSS}"])
+    body = staff_client.get(f"/admin/trends/topic/{trend.topic_id}/change/").content.decode()
+    assert "<li>Rover lands on Mars</li><li>Mars &lt;script&gt;" in body
+    assert "mars, rover" in body
 
 
 def test_pipeline_owned_trend_fields_do_not_change_on_save(staff_client, trend):

@@ -133,6 +133,8 @@ def test_describe_gives_title_keywords_diverse_key_points_and_category(make_item
     pipeline_run(workflow="process_only")
     trend = Trend.objects.get()
     assert trend.title in titles
+    assert trend.summary == f"{trend.title}."  # a sentence, not the keyword list
+    assert trend.topic.headlines[0] == trend.title and len(trend.topic.headlines) == 3
     assert 3 <= len(trend.key_points) <= 5 and len(set(trend.key_points)) == len(trend.key_points)
     assert "wall" in trend.topic.keywords and "street" in trend.topic.keywords
     assert trend.category == Category.objects.get(name="Business")
@@ -220,3 +222,21 @@ def test_bad_arguments_say_what_to_do():
         call_command("run_pipeline", "--as-of", "yesterday")
     with pytest.raises(ValueError, match="choose one of"):
         pipeline_run(workflow="everything")
+
+
+@pytest.mark.django_db
+def test_describe_cleans_the_central_headline_into_the_summary(make_item):
+    titles = [
+        "UPDATE 1-Glaxo agrees to buy Novartis vaccines unit for $7 billion - Reuters",
+        "Glaxo to buy Novartis vaccines business in $7 billion deal - Reuters",
+        "GlaxoSmithKline buys Novartis vaccines unit for $7bn | BBC News",
+        "Novartis sells vaccines arm to Glaxo for $7 billion",
+    ]
+    for k, title in enumerate(titles):
+        make_item(title, minutes=k)
+    pipeline_run(workflow="process_only")
+    trend = Trend.objects.get()
+    assert "Reuters" not in trend.summary and "UPDATE" not in trend.summary and "BBC" not in trend.summary
+    assert trend.summary.endswith(".") and "," not in trend.summary
+    assert not any("Reuters" in point or "UPDATE" in point for point in trend.key_points)
+    assert "Reuters" not in " ".join(trend.topic.headlines)

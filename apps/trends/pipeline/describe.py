@@ -14,6 +14,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from apps.trends.embeddings import texts_embed
+from apps.trends.headlines import headline_clean, headline_sentence
 from apps.trends.models import Category, Item, Trend
 from apps.trends.pipeline.context import StageContext
 from apps.trends.vectors import unit, vector_cursor
@@ -24,6 +25,7 @@ MMR_LAMBDA = 0.6  # relevance vs. diversity when choosing key points (maximal ma
 CATEGORY_TEMPERATURE = 0.02
 CATEGORY_OWN_WEIGHT = 0.1  # an item's own vote against its topic's: headlines alone are noisy
 KEYWORDS_MAX = 8
+HEADLINES_MAX = 3  # the topic's most central headlines, shown so an operator sees at a glance it is one event
 DESCRIBE_MAX_ITEMS = 500
 PROTOTYPE_ADAPTATION = 1.0  # weight of the stream's topics against the description
 _WORD = re.compile(r"[^\W\d_][\w'’-]{2,}")
@@ -95,6 +97,18 @@ def keywords_extract(titles: list[str], limit: int = KEYWORDS_MAX) -> list[str]:
     return [word for word, n in counts.most_common(limit) if n > 1 or len(titles) == 1]
 
 
+def central_headlines(ranked: list[tuple[str, str]], limit: int = HEADLINES_MAX) -> list[str]:
+    """The first ``limit`` distinct cleaned headlines of ``ranked`` ((title, publisher), most central first)."""
+    chosen: list[str] = []
+    for title, publisher in ranked:
+        cleaned = headline_clean(title, publisher=publisher)
+        if cleaned.casefold() not in {c.casefold() for c in chosen}:
+            chosen.append(cleaned)
+        if len(chosen) == limit:
+            break
+    return chosen
+
+
 def key_points_select(titles: list[str], vectors: np.ndarray, centre: np.ndarray) -> list[str]:
     """3–5 representative titles that say different things (maximal marginal relevance)."""
     relevance = vectors @ centre
@@ -126,8 +140,8 @@ def _softmax_rows(scores: np.ndarray) -> np.ndarray:
 _TOPICS_SQL = "SELECT id, centroid FROM trends_topic WHERE id = ANY(%s) AND is_active AND centroid IS NOT NULL"
 # The latest items describe a story as it stands; a cap keeps a huge topic from costing seconds.
 _ITEMS_SQL = """
-SELECT topic_id, id, title, embedding, duplicate_of_id, category_id FROM (
-    SELECT topic_id, id, title, embedding, duplicate_of_id, category_id,
+SELECT topic_id, id, title, author, embedding, duplicate_of_id, category_id FROM (
+    SELECT topic_id, id, title, author, embedding, duplicate_of_id, category_id,
         row_number() OVER (PARTITION BY topic_id ORDER BY published_at DESC, id DESC) AS latest
     FROM trends_item WHERE topic_id = ANY(%s) AND embedding IS NOT NULL
 ) AS ranked
@@ -135,8 +149,9 @@ WHERE latest <= %s
 ORDER BY topic_id, latest DESC
 """
 _TOPICS_SAVE_SQL = """
-UPDATE trends_topic AS tp SET representative_item_id = v.item_id, keywords = v.keywords, updated_at = %s
-FROM unnest(%s::bigint[], %s::bigint[], %s::jsonb[]) AS v(id, item_id, keywords)
+UPDATE trends_topic AS tp
+SET representative_item_id = v.item_id, keywords = v.keywords, headlines = v.headlines, updated_at = %s
+FROM unnest(%s::bigint[], %s::bigint[], %s::jsonb[], %s::jsonb[]) AS v(id, item_id, keywords, headlines)
 WHERE tp.id = v.id
 """
 
@@ -167,6 +182,7 @@ def items_categorise(items: list[Item], ctx: StageContext) -> int:
 class _Member:
     pk: int
     title: str
+    author: str
     vector: np.ndarray
     duplicate_of_id: int | None
     category_id: int | None
@@ -201,9 +217,11 @@ def describe(topic_ids: set[int], ctx: StageContext) -> int:
         vectors = np.stack([i.vector for i in items])
         centre = unit(centroid)
         originals = [k for k, i in enumerate(items) if i.duplicate_of_id is None] or list(range(len(items)))
-        central = max(originals, key=lambda k: float(vectors[k] @ centre))
+        ranked = sorted(originals, key=lambda k: -float(vectors[k] @ centre))
+        central = ranked[0]
         keywords = keywords_extract([items[k].title for k in originals])
-        topic_rows.append((topic_id, items[central].pk, json.dumps(keywords)))
+        headlines = central_headlines([(items[k].title, items[k].author) for k in ranked])
+        topic_rows.append((topic_id, items[central].pk, json.dumps(keywords), json.dumps(headlines)))
         category = None
         if categories:
             probabilities = _softmax_rows(vectors @ prototypes.T)
@@ -216,10 +234,15 @@ def describe(topic_ids: set[int], ctx: StageContext) -> int:
             category = categories[int(np.argmax(topic_vote))]
         trend = trends.get(topic_id)
         if trend is not None:
-            trend.title = items[central].title
-            trend.key_points = key_points_select([items[k].title for k in originals], vectors[originals], centre)
+            trend.title = headlines[0]
+            trend.key_points = key_points_select(
+                [headline_clean(items[k].title, publisher=items[k].author) for k in originals],
+                vectors[originals],
+                centre,
+            )
             trend.category = category
-            trend.summary = ", ".join(keywords)
+            # A sentence a reader can take in: the story's most central headline; the terms are ``keywords``.
+            trend.summary = headline_sentence(headlines[0])
     if topic_rows:
         with vector_cursor() as cursor:
             cursor.execute(_TOPICS_SAVE_SQL, [timezone.now(), *map(list, zip(*topic_rows, strict=True))])

@@ -5,15 +5,17 @@ from apps.plugins.models import Source
 DEMO_DIR = "apps/plugins/demo"  # relative to the project directory, so the data moves with the checkout
 
 # Offline sources first; the real kinds are configured but disabled until an operator adds credentials.
+DEMO_STREAM = {
+    "path": f"{DEMO_DIR}/uci-demo-stream.csv",
+    "preset": "uci",
+    "offset_column": "OFFSET_SECONDS",
+    "lane_column": "LANE",
+    "loop": True,
+}
+# One file of real headlines (UCI, public domain), three lanes that look like three kinds of source.
+DEMO_LANES = ("demo-rss-wire", "rss"), ("demo-hn-front", "hn"), ("demo-reddit-news", "reddit")
 DEMO_SOURCES = [
-    (
-        "demo-file",
-        Source.Kind.FILE,
-        True,
-        3600,
-        {"path": f"{DEMO_DIR}/news-history.csv", "preset": "uci", "rebase_to_now": True},
-    ),
-    ("demo-replay", Source.Kind.REPLAY, True, 60, {"path": f"{DEMO_DIR}/news-replay.csv", "duration_minutes": 10}),
+    *((name, Source.Kind.REPLAY, True, 60, {**DEMO_STREAM, "lane": lane}) for name, lane in DEMO_LANES),
     ("hackernews-top", Source.Kind.HACKERNEWS, False, 900, {"list": "top", "max_items": 100}),
     ("reddit-worldnews", Source.Kind.REDDIT, False, 900, {"subreddits": ["worldnews", "technology"]}),
     ("rss-news", Source.Kind.RSS, False, 900, {"urls": ["https://feeds.bbci.co.uk/news/rss.xml"]}),
@@ -24,7 +26,7 @@ DEMO_SOURCES = [
 
 
 class Command(BaseCommand):
-    help = "Create the demo sources (offline file + replay enabled, real kinds disabled); keeps existing ones."
+    help = "Create the demo sources (offline replays enabled, real kinds disabled); keeps existing ones."
 
     def handle(self, *args, **options):
         created = 0
