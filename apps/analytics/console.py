@@ -11,9 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection
-from django.db.models import OuterRef
 from django.utils import timezone
 from django_celery_results.models import TaskResult
 
@@ -22,14 +20,14 @@ from apps.core.liveness import beat_last_seen, is_fresh, worker_last_seen
 from apps.core.queues import BrokerState, queues_inspect
 from apps.plugins.health_display import health_state
 from apps.plugins.models import Source
-from apps.trends.models import PipelineRun, Topic, Trend, TrendSnapshot
+from apps.trends.models import PipelineRun, Topic, Trend
+from apps.trends.score_history import score_history_annotate
 from apps.trends.selectors import trends_live, trends_top
 
 MAX_SOURCES = 200
 RECENT_ROWS = 10
 TOP_TRENDS = 10
 LARGEST_TOPICS = 10
-SPARKLINE_POINTS = 24
 STATE_HISTORY_POINTS = 48
 HOURS = 24
 CHART_SOURCES = 6  # more sources than this are summed as "other", or the legend drowns the chart
@@ -158,10 +156,9 @@ def items_per_source_hourly(*, now: datetime | None = None, hours: int = HOURS) 
 
 
 def trends_top_with_history(*, limit: int = TOP_TRENDS) -> list[Trend]:
-    """The top live trends, categories balanced (``trends_top``), each with ``recent_scores`` (newest first)
-    in the same query."""
-    recent = TrendSnapshot.objects.filter(trend=OuterRef("pk")).order_by("-taken_at").values("score")
-    return trends_top(limit=limit, pool=trends_live().annotate(recent_scores=ArraySubquery(recent[:SPARKLINE_POINTS])))
+    """The top live trends, categories balanced (``trends_top``), each with its lifetime score history and
+    state changes (``score_history_annotate``) in the same query."""
+    return trends_top(limit=limit, pool=score_history_annotate(trends_live()))
 
 
 def topics_largest_recent(*, now: datetime | None = None, hours: int = HOURS, limit: int = LARGEST_TOPICS) -> list:

@@ -6,9 +6,9 @@ from typing import Any
 
 from django.utils.safestring import SafeString
 
-from apps.core.display import data_table_html, line_chart_html, line_sparkline_html, stacked_bar_chart_html
-from apps.trends.admin import STATE_COLOURS
+from apps.core.display import data_table_html, line_chart_html, stacked_bar_chart_html
 from apps.trends.models import Trend
+from apps.trends.score_history import STATE_COLOURS, score_history_sparkline
 
 
 def _hour(when) -> str:
@@ -66,16 +66,11 @@ def hourly_chart(*, times: list, series: dict[str, list[int]]) -> dict[str, Safe
 def top_trend_rows(trends: list[Trend]) -> list[dict[str, Any]]:
     rows = []
     for trend in trends:
-        scores = list(reversed(getattr(trend, "recent_scores", None) or []))
         rows.append(
             {
                 "trend": trend,
                 "colour": STATE_COLOURS.get(trend.state),
-                "sparkline": line_sparkline_html(
-                    scores,
-                    colour=STATE_COLOURS.get(trend.state, "#6b7280"),
-                    label=f"{trend.title[:60]}: last {len(scores)} scores",
-                ),
+                "sparkline": score_history_sparkline(trend, label=f"{trend.title[:60]}: score over its life"),
             }
         )
     return rows

@@ -64,9 +64,16 @@ def truncated_html(text: str, *, length: int = 80) -> SafeString:
 
 
 def line_sparkline_html(
-    values: Sequence[float], *, colour: str = BLUE, width: int = 120, height: int = 24, label: str = ""
+    values: Sequence[float],
+    *,
+    colour: str = BLUE,
+    width: int = 120,
+    height: int = 24,
+    label: str = "",
+    marks: Sequence[tuple[int, str]] = (),
 ) -> SafeString:
-    """A polyline of ``values`` (oldest first) scaled to the box, with a dot on the latest value."""
+    """A polyline of ``values`` (oldest first) scaled to the box, with a dot on the latest value and a ringed
+    dot in the given colour at each ``marks`` index (a state change, say)."""
     if len(values) < 2:
         return format_html('<span style="color:{}">{}</span>', GREY, "not enough history")
     low, high = min(values), max(values)
@@ -75,10 +82,15 @@ def line_sparkline_html(
     points = [(2 + i * step, 2 + (height - 4) * (1 - (v - low) / span)) for i, v in enumerate(values)]
     path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
     last_x, last_y = points[-1]
+    rings = format_html_join(
+        "",
+        '<circle class="mark" cx="{}" cy="{}" r="3" fill="{}" stroke="#fff" stroke-width="1"/>',
+        ((f"{points[i][0]:.1f}", f"{points[i][1]:.1f}", mark) for i, mark in marks if 0 <= i < len(points)),
+    )
     return format_html(
         '<svg xmlns="http://www.w3.org/2000/svg" width="{}" height="{}" viewBox="0 0 {} {}" role="img" '
         'aria-label="{}"><title>{}</title><polyline points="{}" fill="none" stroke="{}" stroke-width="1.5"/>'
-        '<circle cx="{}" cy="{}" r="2" fill="{}"/></svg>',
+        '{}<circle cx="{}" cy="{}" r="2" fill="{}"/></svg>',
         width,
         height,
         width,
@@ -87,6 +99,7 @@ def line_sparkline_html(
         label,
         path,
         colour,
+        rings,
         f"{last_x:.1f}",
         f"{last_y:.1f}",
         colour,

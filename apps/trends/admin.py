@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
-from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import OuterRef
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -18,28 +16,19 @@ from apps.core.display import (
     BLUE,
     GREEN,
     GREY,
-    PURPLE,
     RED,
     badge_html,
     json_pretty_html,
-    line_sparkline_html,
     number_display,
     text_list_html,
     truncated_html,
 )
 from apps.trends.models import Category, Item, PipelineRun, Topic, Trend, TrendSnapshot
+from apps.trends.score_history import STATE_COLOURS, score_history_annotate, score_history_sparkline
 
-SPARKLINE_POINTS = 24
 ITEMS_LISTED = 50
 CATEGORY_DESCRIPTIONS_MAX = 20
 CATEGORY_DESCRIPTION_MAX_CHARS = 500
-STATE_COLOURS = {
-    Trend.State.EMERGING: BLUE,
-    Trend.State.VIRAL: PURPLE,
-    Trend.State.SUSTAINED: GREEN,
-    Trend.State.DECLINING: AMBER,
-    Trend.State.DEAD: GREY,
-}
 RUN_COLOURS = {
     PipelineRun.Status.SUCCESS: GREEN,
     PipelineRun.Status.RUNNING: BLUE,
@@ -147,11 +136,8 @@ class TrendAdmin(PipelineOwnedAdmin):
     inlines = [SnapshotInline]
 
     def get_queryset(self, request):
-        # The last scores in one subquery per page, not one query per row.
-        recent = (
-            TrendSnapshot.objects.filter(trend=OuterRef("pk")).order_by("-taken_at").values("score")[:SPARKLINE_POINTS]
-        )
-        return super().get_queryset(request).annotate(recent_scores=ArraySubquery(recent))
+        # The lifetime scores and state changes in one subquery each per page, not one query per row.
+        return score_history_annotate(super().get_queryset(request))
 
     @admin.display(description="state", ordering="state")
     def state_badge(self, trend: Trend):
@@ -183,10 +169,7 @@ class TrendAdmin(PipelineOwnedAdmin):
 
     @admin.display(description="score history")
     def score_history(self, trend: Trend):
-        scores = list(reversed(getattr(trend, "recent_scores", None) or []))
-        return line_sparkline_html(
-            scores, colour=STATE_COLOURS.get(trend.state, GREY), label=f"last {len(scores)} scores"
-        )
+        return score_history_sparkline(trend)
 
     @admin.display(description="items", ordering="topic__item_count")
     def item_count(self, trend: Trend) -> str:

@@ -143,7 +143,7 @@ def test_console_top_trends_balance_categories_with_their_sparklines():
         TrendSnapshot.objects.create(trend=trend, taken_at=timezone.now(), score=score, item_count=3, velocity=0)
     top = trends_top_with_history(limit=4)
     assert [trend.title for trend in top] == ["t1", "s1", "t2", "t3"]
-    assert [trend.recent_scores for trend in top] == [[10.0], [7.0], [9.0], [8.0]]
+    assert [trend.history_scores for trend in top] == [[10.0], [7.0], [9.0], [8.0]]
 
 
 def test_console_lists_the_largest_topics_of_the_last_24_hours_with_their_size(staff_client, db):
