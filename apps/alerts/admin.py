@@ -45,10 +45,16 @@ class ChannelForm(MaskedConfigFormMixin, forms.ModelForm):
     config_mask = staticmethod(channel_config_masked)
     config_restore = staticmethod(channel_config_restore)
     config_validate = staticmethod(channel_config_validate)
+    batch_minutes = forms.IntegerField(
+        min_value=0, required=False, initial=0, help_text=Channel._meta.get_field("batch_minutes").help_text
+    )
 
     class Meta:
         model = Channel
         fields = ("name", "kind", "config", "enabled", "min_severity", "user", "batch_minutes")
+
+    def clean_batch_minutes(self) -> int:
+        return self.cleaned_data.get("batch_minutes") or 0  # left empty: no batching, as before batching existed
 
 
 @admin.register(Channel)
