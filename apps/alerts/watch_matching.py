@@ -128,6 +128,12 @@ _MATCH_SQL = """
     RETURNING id, watchlist_id, trend_key, state
 """
 
+_ENTRY_SQL = """
+    INSERT INTO {table} (channel_id, match_id, created_at)
+    SELECT c, m, now() FROM unnest(%s::bigint[], %s::bigint[]) AS x(c, m)
+    ON CONFLICT (channel_id, match_id) DO NOTHING
+"""
+
 
 def digest_channel(*, user_id: int, email: str) -> Channel:
     """The user's personal digest: an email channel to their own address that batches a day of matches."""
@@ -194,7 +200,7 @@ def _fan_out(inserted: list[tuple], rows: list[tuple], matcher: WatchMatcher, re
     digest_users = {compiled[w].watchlist.user_id for _, w, _, _ in inserted if compiled[w].watchlist.digest}
     emails = dict(get_user_model().objects.filter(pk__in=digest_users).exclude(email="").values_list("pk", "email"))
     digests = {user_id: digest_channel(user_id=user_id, email=email) for user_id, email in emails.items()}
-    entries: list[BatchEntry] = []
+    entries: list[tuple[int, int]] = []
     notifications: list[Notification] = []
     for match_id, watchlist_id, trend_id, state in inserted:
         row = by_key[(watchlist_id, trend_id, state)]
@@ -204,7 +210,7 @@ def _fan_out(inserted: list[tuple], rows: list[tuple], matcher: WatchMatcher, re
             targets.append(digests[entry.watchlist.user_id])
         for channel in targets:
             if channel.batch_minutes:
-                entries.append(BatchEntry(channel=channel, match_id=match_id))
+                entries.append((channel.pk, match_id))
                 continue
             message = AlertMessage(
                 event_kind=WATCH_KIND,
@@ -222,6 +228,10 @@ def _fan_out(inserted: list[tuple], rows: list[tuple], matcher: WatchMatcher, re
                     message=json.loads(json.dumps(message.to_dict(), cls=DjangoJSONEncoder)),
                 )
             )
-    BatchEntry.objects.bulk_create(entries, ignore_conflicts=True)
+    if entries:
+        with connection.cursor() as cursor:  # one statement however many entries (thousands per pass)
+            cursor.execute(
+                _ENTRY_SQL.format(table=BatchEntry._meta.db_table), [list(c) for c in zip(*entries, strict=True)]
+            )
     created = Notification.objects.bulk_create(notifications)
     result.pending_ids.extend(n.pk for n in created)
