@@ -329,6 +329,7 @@ SPECTACULAR_SETTINGS = {
         "PipelineRunStatusEnum": "apps.trends.models.PipelineRun.Status",
         "CollectionRunStatusEnum": "apps.plugins.models.CollectionRun.Status",
         "SeverityEnum": "apps.alerts.models.Severity",
+        "ChannelKindEnum": "apps.alerts.models.Channel.Kind",
     },
 }
 # ---- sources hardening (issue 8): feed fan-out and the poll interval floor
