@@ -161,3 +161,10 @@ def test_browsable_api_offers_a_form_with_only_my_channels(ann, bob):
     html = page.content.decode()
     assert page.status_code == 200 and "<form" in html and 'name="keywords"' in html
     assert "ann-log" in html and "bob-log" not in html
+
+
+def test_an_operators_rule_cannot_send_to_a_users_channel(ann, staff):
+    _, client = ann
+    client.post("/api/v1/me/channels/", {"name": "ann-log", "kind": "console", "config": {}}, format="json")
+    answer = staff.post("/api/v1/alerts/rules/", {"name": "all", "channels": ["ann-log"]}, format="json")
+    assert answer.status_code == 400 and "channels" in answer.json()["fields"]
