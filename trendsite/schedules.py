@@ -95,6 +95,14 @@ DEFAULT_SCHEDULES.append(
         description="Send the daily and weekly digests that are due (each once per period).",
     )
 )
+DEFAULT_SCHEDULES.append(
+    DefaultSchedule(
+        name="alerts: watchlist batches",
+        task="apps.alerts.tasks.watch_batches_flush_task",
+        every_seconds=60,
+        description="Send each batching channel's collected watchlist matches as one message once its window is over.",
+    )
+)
 
 # Pipeline runs left "running" by a killed process (apps.trends.pipeline.runner.pipeline_runs_lost_check); each run
 # start does the same, this covers the hours without one.

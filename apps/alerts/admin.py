@@ -1,4 +1,5 @@
-"""The operators' console for alerts: channel status and actions, rules, the notifications log, digests."""
+"""The operators' console for alerts: channel status and actions, rules, the notifications log, digests, and
+everyone's watchlists (staff see all; the admin is staff-only, so a non-staff user keeps theirs in the API)."""
 
 from __future__ import annotations
 
@@ -16,11 +17,15 @@ from apps.alerts.models import (
     Channel,
     DigestDelivery,
     DigestSubscription,
+    MuteTerm,
     Notification,
     NotificationAttempt,
+    Watchlist,
+    WatchMatch,
 )
 from apps.alerts.services import channel_reenable, channel_test_send, notification_resend
 from apps.alerts.transports import TransportError
+from apps.alerts.watchlists import watchlist_problems
 from apps.core.admin_forms import MaskedConfigFormMixin
 from apps.core.admin_inlines import ReadOnlyModelAdmin, ReadOnlyTabularInline
 from apps.core.display import AMBER, BLUE, GREEN, GREY, RED, badge_html, truncated_html
@@ -40,18 +45,36 @@ class ChannelForm(MaskedConfigFormMixin, forms.ModelForm):
     config_mask = staticmethod(channel_config_masked)
     config_restore = staticmethod(channel_config_restore)
     config_validate = staticmethod(channel_config_validate)
+    batch_minutes = forms.IntegerField(
+        min_value=0, required=False, initial=0, help_text=Channel._meta.get_field("batch_minutes").help_text
+    )
 
     class Meta:
         model = Channel
-        fields = ("name", "kind", "config", "enabled", "min_severity")
+        fields = ("name", "kind", "config", "enabled", "min_severity", "user", "batch_minutes")
+
+    def clean_batch_minutes(self) -> int:
+        return self.cleaned_data.get("batch_minutes") or 0  # left empty: no batching, as before batching existed
 
 
 @admin.register(Channel)
 class ChannelAdmin(admin.ModelAdmin):
     form = ChannelForm
-    list_display = ("name", "kind", "status", "min_severity", "last_sent_at", "last_error_excerpt", "rule_count")
-    list_filter = ("kind", "enabled", "min_severity")
-    search_fields = ("name",)
+    list_display = (
+        "name",
+        "kind",
+        "status",
+        "user",
+        "batch_minutes",
+        "min_severity",
+        "last_sent_at",
+        "last_error_excerpt",
+        "rule_count",
+    )
+    list_filter = ("kind", "enabled", "min_severity", ("user", admin.EmptyFieldListFilter), "batch_minutes")
+    list_select_related = ("user",)
+    search_fields = ("name", "user__username")
+    raw_id_fields = ("user",)
     readonly_fields = ("config_masked", "last_sent_at", "last_error", "disabled_reason", "created_at", "updated_at")
     actions = ("send_test", "reenable")
 
@@ -107,6 +130,88 @@ class AlertRuleAdmin(admin.ModelAdmin):
     list_filter = ("enabled", "severity", "channels")
     search_fields = ("name",)
     filter_horizontal = ("channels",)
+
+    def formfield_for_manytomany(self, db_field, request: HttpRequest, **kwargs):
+        # Operators' rules send to operators' channels: a user's personal channel never receives their alerts.
+        if db_field.name == "channels":
+            kwargs["queryset"] = Channel.objects.filter(user__isnull=True)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+class WatchlistForm(forms.ModelForm):
+    class Meta:
+        model = Watchlist
+        fields = (
+            "user",
+            "name",
+            "keywords",
+            "categories",
+            "sources",
+            "languages",
+            "min_state",
+            "min_score",
+            "mute",
+            "channels",
+            "digest",
+            "enabled",
+        )
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        for field, problems in watchlist_problems(values=cleaned).items():
+            self.add_error(field, problems)
+        user, channels = cleaned.get("user"), cleaned.get("channels") or []
+        foreign = [c.name for c in channels if user is None or c.user_id != user.pk]
+        if foreign:
+            self.add_error(
+                "channels", f"A watchlist sends to its owner's channels only; not theirs: {', '.join(foreign)}"
+            )
+        return cleaned
+
+
+@admin.register(Watchlist)
+class WatchlistAdmin(admin.ModelAdmin):
+    form = WatchlistForm
+    list_display = ("name", "user", "enabled", "min_state", "min_score", "keywords", "digest", "match_count")
+    list_filter = ("enabled", "min_state", "digest")
+    list_select_related = ("user",)
+    search_fields = ("name", "user__username", "user__email")
+    raw_id_fields = ("user",)
+    filter_horizontal = ("channels",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Watchlist]:
+        return super().get_queryset(request).annotate(match_total=Count("matches"))
+
+    def formfield_for_manytomany(self, db_field, request: HttpRequest, **kwargs):
+        if db_field.name == "channels":
+            kwargs["queryset"] = Channel.objects.filter(user__isnull=False).select_related("user")
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    @admin.display(description="matches", ordering="match_total")
+    def match_count(self, watchlist: Watchlist):
+        return getattr(watchlist, "match_total", None)
+
+
+@admin.register(MuteTerm)
+class MuteTermAdmin(admin.ModelAdmin):
+    list_display = ("term", "enabled", "query", "created_at")
+    list_filter = ("enabled",)
+    search_fields = ("term",)
+    readonly_fields = ("query",)
+
+
+@admin.register(WatchMatch)
+class WatchMatchAdmin(ReadOnlyModelAdmin):
+    list_display = ("created_at", "title", "state", "score", "watchlist", "owner")
+    list_filter = ("state", "created_at")
+    list_select_related = ("watchlist__user",)
+    search_fields = ("title", "watchlist__name", "watchlist__user__username")
+    date_hierarchy = "created_at"
+    readonly_fields = [field.name for field in WatchMatch._meta.fields]
+
+    @admin.display(description="user", ordering="watchlist__user__username")
+    def owner(self, match: WatchMatch):
+        return match.watchlist.user
 
 
 class AttemptInline(ReadOnlyTabularInline):

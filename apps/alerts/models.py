@@ -1,9 +1,11 @@
-"""Alerts: where to send (Channel), what to send (AlertRule), what was sent (Notification + attempts), digests."""
+"""Alerts: where to send (Channel), what to send (AlertRule, Watchlist), what was sent (Notification + attempts,
+WatchMatch, BatchEntry), digests."""
 
 from __future__ import annotations
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
@@ -39,6 +41,17 @@ class Channel(TimeStampedModel):
     last_sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     disabled_reason = models.TextField(blank=True, help_text="Why delivery switched this channel off")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="alert_channels",
+        help_text="Owner of a personal channel (watchlists); empty: an operators' channel",
+    )
+    batch_minutes = models.PositiveIntegerField(
+        default=0, help_text="Collect watchlist matches for this many minutes into one message; 0: send each at once"
+    )
 
     class Meta:
         ordering = ["name"]
@@ -212,3 +225,112 @@ class DigestDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subscription} {self.period}: {self.status}"
+
+
+# The states a watchlist's ``min_state`` orders: declining and dead trends never count as news.
+WATCH_STATES = ("emerging", "viral", "sustained")
+
+
+class Watchlist(TimeStampedModel):
+    """A user's standing question over the shared collection; its matches go to the user's own channels."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="watchlists")
+    name = models.CharField(max_length=200)
+    keywords = models.JSONField(
+        default=list, blank=True, help_text="Keyword search syntax (quotes, -term); any one matching counts"
+    )
+    keyword_queries = models.JSONField(
+        default=list, blank=True, editable=False, help_text="websearch_to_tsquery text of each keyword (on save)"
+    )
+    categories = models.JSONField(default=list, blank=True, help_text="Trend category names; empty: any")
+    sources = models.JSONField(default=list, blank=True, help_text="Source names; empty: any")
+    languages = models.JSONField(default=list, blank=True, help_text='Item languages, e.g. ["en", "de"]; empty: any')
+    min_state = models.CharField(
+        max_length=16, choices=[(s, s) for s in WATCH_STATES], default="emerging", help_text="Lowest state that counts"
+    )
+    min_score = models.FloatField(default=0.0)
+    mute = models.JSONField(default=list, blank=True, help_text="Terms (keyword syntax) that silence a trend")
+    mute_queries = models.JSONField(default=list, blank=True, editable=False)
+    channels = models.ManyToManyField(Channel, related_name="watchlists", blank=True)
+    digest = models.BooleanField(default=False, help_text="Also collect matches into a daily email to the user")
+    enabled = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["user_id", "name"]
+        constraints = [models.UniqueConstraint(fields=["user", "name"], name="watchlist_user_name_uniq")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        from apps.alerts.watch_query import keywords_tsqueries
+
+        # Parsed by PostgreSQL once here, so matching thousands of watchlists runs no query per watchlist.
+        self.keyword_queries = keywords_tsqueries(self.keywords)
+        self.mute_queries = keywords_tsqueries(self.mute)
+        super().save(*args, **kwargs)
+
+
+class MuteTerm(TimeStampedModel):
+    """An operators' mute term (keyword syntax): a trend it matches reaches no watchlist of anyone."""
+
+    term = models.CharField(max_length=200, unique=True)
+    query = models.TextField(blank=True, editable=False, help_text="websearch_to_tsquery text (on save)")
+    enabled = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["term"]
+
+    def __str__(self) -> str:
+        return self.term
+
+    def save(self, *args, **kwargs) -> None:
+        from apps.alerts.watch_query import keywords_tsqueries
+
+        self.query = keywords_tsqueries([self.term])[0]
+        super().save(*args, **kwargs)
+
+
+class WatchMatch(models.Model):
+    """A trend reached a state a watchlist watches: once per (watchlist, trend, state), whatever re-runs."""
+
+    watchlist = models.ForeignKey(Watchlist, on_delete=models.CASCADE, related_name="matches")
+    trend = models.ForeignKey("trends.Trend", null=True, on_delete=models.SET_NULL, related_name="watch_matches")
+    trend_key = models.BigIntegerField(help_text="The trend's id, kept when the trend is deleted")
+    state = models.CharField(max_length=16)
+    score = models.FloatField(default=0.0)
+    title = models.CharField(max_length=500)
+    event = models.ForeignKey("core.Event", null=True, on_delete=models.SET_NULL, related_name="watch_matches")
+    created_at = models.DateTimeField(db_default=Now(), db_index=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["watchlist", "trend_key", "state"], name="watch_match_once_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.watchlist} ← {self.title} ({self.state})"
+
+
+class BatchEntry(models.Model):
+    """One match waiting for a batching channel; ``notification`` is set (claimed) when its batch is written."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="batch_entries")
+    match = models.ForeignKey(WatchMatch, on_delete=models.CASCADE, related_name="batch_entries")
+    notification = models.ForeignKey(
+        Notification, null=True, blank=True, on_delete=models.SET_NULL, related_name="batch_entries"
+    )
+    created_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["channel", "match"], name="batch_entry_channel_match_uniq")]
+        indexes = [
+            models.Index(
+                fields=["channel", "created_at"], condition=models.Q(notification__isnull=True), name="batch_open_idx"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.match} → {self.channel}"

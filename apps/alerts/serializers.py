@@ -38,7 +38,7 @@ class ChannelSerializer(MaskedConfigSerializerMixin, serializers.ModelSerializer
 
 class AlertRuleSerializer(serializers.ModelSerializer):
     channels = serializers.SlugRelatedField(
-        slug_field="name", many=True, queryset=Channel.objects.all(), required=False
+        slug_field="name", many=True, queryset=Channel.objects.filter(user__isnull=True), required=False
     )
 
     class Meta:

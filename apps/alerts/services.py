@@ -34,6 +34,7 @@ from apps.alerts.models import (
 )
 from apps.alerts.subjects import EventContext, event_contexts
 from apps.alerts.transports import TRANSPORTS, AlertMessage, TransportError, transport_class, transport_for
+from apps.alerts.watch_matching import watch_matches_record
 from apps.core.services import events_claim
 from apps.core.switches import switch_on
 
@@ -51,6 +52,7 @@ class DispatchResult:
     events: int = 0
     created: Counter = field(default_factory=Counter)  # "pending", "suppressed (cooldown)", ...
     pending_ids: list[int] = field(default_factory=list)
+    watch_matches: int = 0
 
     @property
     def notifications(self) -> int:
@@ -167,6 +169,12 @@ def alerts_dispatch(*, limit: int | None = None, enqueue: bool = True) -> Dispat
                     last_alerted[key] = now
         result.created.update(f"{row.status} ({row.reason})" if row.reason else row.status for row in rows)
         result.pending_ids = _notifications_write(rows, event_ids=[e.pk for e in events])
+        # Watchlists see the same claimed events in the same transaction: matched exactly when claimed.
+        watched = watch_matches_record(contexts=contexts)
+        result.watch_matches = watched.matches
+        if watched.pending_ids:
+            result.created["pending"] += len(watched.pending_ids)
+            result.pending_ids += watched.pending_ids
         if enqueue and result.pending_ids:
             _enqueue_on_commit(result.pending_ids)
     return result

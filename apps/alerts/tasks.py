@@ -75,3 +75,11 @@ def digests_send_task() -> str:
 
     outcomes = digests_send_due()
     return ", ".join(f"{n} {outcome}" for outcome, n in sorted(outcomes.items())) or "no subscriptions"
+
+
+@shared_task(name="apps.alerts.tasks.watch_batches_flush_task", acks_late=True, ignore_result=True)
+def watch_batches_flush_task() -> str:
+    """Beat, every minute: each batching channel whose window is over gets one notification listing its matches."""
+    from apps.alerts.batching import batches_flush
+
+    return str(batches_flush(enqueue=True))

@@ -334,6 +334,7 @@ SPECTACULAR_SETTINGS = {
         "PipelineRunStatusEnum": "apps.trends.models.PipelineRun.Status",
         "CollectionRunStatusEnum": "apps.plugins.models.CollectionRun.Status",
         "SeverityEnum": "apps.alerts.models.Severity",
+        "ChannelKindEnum": "apps.alerts.transports.channel_kind_choices",
     },
 }
 # ---- sources hardening (issue 8): feed fan-out and the poll interval floor
@@ -396,6 +397,10 @@ ALERTS_STORM_LIMIT = typed("int", "ALERTS_STORM_LIMIT", default=20)
 # A notification claimed for sending longer ago than this is taken to be lost with its worker and sent again.
 ALERTS_SENDING_LEASE_SECONDS = typed("int", "ALERTS_SENDING_LEASE_SECONDS", default=300)
 ALERTS_DISPATCH_BATCH = typed("int", "ALERTS_DISPATCH_BATCH", default=500)
+# Watchlists (README "Watchlists"): a personal digest batches a user's matches into one email per this window.
+WATCH_DIGEST_MINUTES = typed("int", "WATCH_DIGEST_MINUTES", default=24 * 60)
+# A batch lists at most this many matches in its text (all of them stay in its data and the matches API).
+WATCH_BATCH_MAX_LINES = typed("int", "WATCH_BATCH_MAX_LINES", default=500)
 # Base of the admin links in alerts and digests.
 ALERTS_SITE_URL = env.str("ALERTS_SITE_URL", default="http://127.0.0.1:8000")
 # system_check: the pipeline counts as stuck when its last successful run is older than this.

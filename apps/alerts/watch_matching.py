@@ -1,0 +1,237 @@
+"""Trend events against every enabled watchlist: matches recorded once per (watchlist, trend, state).
+
+Runs inside ``alerts_dispatch``'s transaction on the events it claimed, so an event is matched exactly when it
+is claimed. The match insert is ``ON CONFLICT DO NOTHING … RETURNING``: an event put back by hand, or a second
+event for the same trend and state, adds nothing, and only matches that are new fan out to channels.
+Watchlists are indexed by the words their keywords require, so an event is checked only against the
+watchlists that could match it (plus those without keywords).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection
+from django.db.models import Prefetch
+
+from apps.alerts.models import WATCH_STATES, BatchEntry, Channel, MuteTerm, Notification, Watchlist, WatchMatch
+from apps.alerts.subjects import TREND_LABEL, EventContext
+from apps.alerts.transports import AlertMessage
+from apps.alerts.watch_query import Document, Node, documents_lexemes, node_matches, required_lexemes, tsquery_parse
+from apps.trends.models import Item
+
+WATCH_KIND = "watch.match"
+STATE_RANK = {state: rank for rank, state in enumerate(WATCH_STATES)}
+
+
+@dataclass
+class _Compiled:
+    watchlist: Watchlist
+    keywords: list[Node | None]
+    mute: list[Node | None]
+    categories: frozenset[str]
+    sources: frozenset[str]
+    languages: frozenset[str]
+    channel_ids: list[int]
+    min_rank: int
+
+
+@dataclass
+class WatchMatcher:
+    """Enabled watchlists compiled once per dispatch pass: parsed queries and an index word -> watchlists."""
+
+    compiled: list[_Compiled] = field(default_factory=list)
+    by_word: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    always: list[int] = field(default_factory=list)  # no keywords, or a keyword no word is required for
+    global_mute: list[Node | None] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, watchlists: list[Watchlist] | None = None) -> WatchMatcher:
+        if watchlists is None:
+            enabled = Prefetch("channels", queryset=Channel.objects.filter(enabled=True).only("pk", "user_id"))
+            watchlists = list(Watchlist.objects.filter(enabled=True).prefetch_related(enabled).order_by("pk"))
+        mute_queries = MuteTerm.objects.filter(enabled=True).values_list("query", flat=True)
+        matcher = cls(global_mute=[tsquery_parse(q) for q in mute_queries])
+        for watchlist in watchlists:
+            keywords = [tsquery_parse(q) for q in watchlist.keyword_queries]
+            index = len(matcher.compiled)
+            matcher.compiled.append(
+                _Compiled(
+                    watchlist=watchlist,
+                    keywords=keywords,
+                    mute=[tsquery_parse(q) for q in watchlist.mute_queries],
+                    categories=frozenset(c.lower() for c in watchlist.categories),
+                    sources=frozenset(watchlist.sources),
+                    languages=frozenset(language.lower() for language in watchlist.languages),
+                    # A user's watchlist sends to that user's channels only, whatever was stored.
+                    channel_ids=[c.pk for c in watchlist.channels.all() if c.user_id == watchlist.user_id],
+                    min_rank=STATE_RANK.get(watchlist.min_state, 0),
+                )
+            )
+            words: set[str] = set()
+            for node in keywords if watchlist.keywords else [None]:
+                required = required_lexemes(node) if node is not None else None
+                if required is None:
+                    words = set()
+                    break
+                words |= required
+            if words:
+                for word in words:
+                    matcher.by_word[word].append(index)
+            elif not keywords or any(required_lexemes(n) is None for n in keywords):
+                matcher.always.append(index)
+        return matcher
+
+    def candidates(self, document: Document) -> list[_Compiled]:
+        hit = set(self.always)
+        for word in document:
+            hit.update(self.by_word.get(word, ()))
+        return [self.compiled[i] for i in sorted(hit)]
+
+
+def _languages_of(trend_ids: list[int]) -> dict[int, set[str]]:
+    rows = Item.objects.filter(topic__trend__in=trend_ids).values_list("topic__trend", "language").distinct()
+    languages: dict[int, set[str]] = defaultdict(set)
+    for trend_id, language in rows:
+        if language:
+            languages[trend_id].add(language.lower())
+    return languages
+
+
+def _matches(entry: _Compiled, context: EventContext, document: Document, languages) -> bool:
+    if STATE_RANK.get(context.state or "", -1) < entry.min_rank:
+        return False
+    if entry.watchlist.min_score and (context.score or 0.0) < entry.watchlist.min_score:
+        return False
+    if entry.categories and (context.category or "").lower() not in entry.categories:
+        return False
+    if entry.keywords and not any(node_matches(node, document) for node in entry.keywords):
+        return False
+    if any(node_matches(node, document) for node in entry.mute):
+        return False
+    if entry.sources and not (context.sources & entry.sources):
+        return False
+    return not (entry.languages and not (languages() & entry.languages))
+
+
+_MATCH_SQL = """
+    INSERT INTO {table} (watchlist_id, trend_id, trend_key, state, score, title, event_id, created_at)
+    SELECT w, t, t, s, sc, ti, e, now()
+    FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::float8[], %s::text[], %s::bigint[])
+         AS x(w, t, s, sc, ti, e)
+    ON CONFLICT (watchlist_id, trend_key, state) DO NOTHING
+    RETURNING id, watchlist_id, trend_key, state
+"""
+
+_ENTRY_SQL = """
+    INSERT INTO {table} (channel_id, match_id, created_at)
+    SELECT c, m, now() FROM unnest(%s::bigint[], %s::bigint[]) AS x(c, m)
+    ON CONFLICT (channel_id, match_id) DO NOTHING
+"""
+
+
+def digest_channel(*, user_id: int, email: str) -> Channel:
+    """The user's personal digest: an email channel to their own address that batches a day of matches."""
+    channel, _ = Channel.objects.get_or_create(
+        name=f"digest-user-{user_id}",
+        defaults={
+            "user_id": user_id,
+            "kind": "email",
+            "config": {"to": [email]},
+            "batch_minutes": settings.WATCH_DIGEST_MINUTES,
+        },
+    )
+    return channel
+
+
+@dataclass
+class WatchResult:
+    matches: int = 0
+    pending_ids: list[int] = field(default_factory=list)  # notifications for channels that do not batch
+
+
+def watch_matches_record(*, contexts: list[EventContext], matcher: WatchMatcher | None = None) -> WatchResult:
+    """Record the new matches of these events' trends and fan each new one out once per channel: a pending
+    notification on a channel without batching, a batch entry on one with ``batch_minutes``."""
+    result = WatchResult()
+    trend_contexts = [
+        c for c in contexts if c.event.subject_type == TREND_LABEL and c.data.get("trend_id") and c.state in STATE_RANK
+    ]
+    if not trend_contexts:
+        return result
+    matcher = matcher or WatchMatcher.load()
+    if not matcher.compiled:
+        return result
+    documents = documents_lexemes([c.words for c in trend_contexts])
+    needs_languages = any(entry.languages for entry in matcher.compiled)
+    languages = _languages_of([c.data["trend_id"] for c in trend_contexts]) if needs_languages else {}
+    rows: list[tuple] = []
+    seen: set[tuple[int, int, str]] = set()  # two events of one trend and state in a batch: one row
+    for context, document in zip(trend_contexts, documents, strict=True):
+        if any(node_matches(node, document) for node in matcher.global_mute):
+            continue
+        trend_id = context.data["trend_id"]
+        language_set = languages.get(trend_id, set())
+        for entry in matcher.candidates(document):
+            key = (entry.watchlist.pk, trend_id, context.state)
+            if key not in seen and _matches(entry, context, document, lambda s=language_set: s):
+                seen.add(key)
+                rows.append((*key, float(context.score or 0), context.title[:500], context.event.pk))
+    if not rows:
+        return result
+    columns = [list(column) for column in zip(*rows, strict=True)]
+    with connection.cursor() as cursor:
+        cursor.execute(_MATCH_SQL.format(table=WatchMatch._meta.db_table), columns)
+        inserted = cursor.fetchall()
+    result.matches = len(inserted)
+    _fan_out(inserted, rows, matcher, result)
+    return result
+
+
+def _fan_out(inserted: list[tuple], rows: list[tuple], matcher: WatchMatcher, result: WatchResult) -> None:
+    by_key = {(r[0], r[1], r[2]): r for r in rows}
+    compiled = {entry.watchlist.pk: entry for entry in matcher.compiled}
+    channels = Channel.objects.in_bulk({cid for e in matcher.compiled for cid in e.channel_ids})
+    digest_users = {compiled[w].watchlist.user_id for _, w, _, _ in inserted if compiled[w].watchlist.digest}
+    emails = dict(get_user_model().objects.filter(pk__in=digest_users).exclude(email="").values_list("pk", "email"))
+    digests = {user_id: digest_channel(user_id=user_id, email=email) for user_id, email in emails.items()}
+    entries: list[tuple[int, int]] = []
+    notifications: list[Notification] = []
+    for match_id, watchlist_id, trend_id, state in inserted:
+        row = by_key[(watchlist_id, trend_id, state)]
+        entry = compiled[watchlist_id]
+        targets = [channels[cid] for cid in entry.channel_ids if cid in channels]
+        if entry.watchlist.digest and entry.watchlist.user_id in digests:
+            targets.append(digests[entry.watchlist.user_id])
+        for channel in targets:
+            if channel.batch_minutes:
+                entries.append((channel.pk, match_id))
+                continue
+            message = AlertMessage(
+                event_kind=WATCH_KIND,
+                title=row[4],
+                fields=[("Watchlist", entry.watchlist.name), ("State", row[2]), ("Score", f"{row[3]:.2f}")],
+                data={"trend_id": row[1], "state": row[2], "watchlist": entry.watchlist.name, "match_id": match_id},
+            )
+            notifications.append(
+                Notification(
+                    channel=channel,
+                    event_id=row[5],
+                    event_kind=WATCH_KIND,
+                    subject_key=f"{TREND_LABEL}:{row[1]}",
+                    dedup_key=f"watch:{match_id}",
+                    message=json.loads(json.dumps(message.to_dict(), cls=DjangoJSONEncoder)),
+                )
+            )
+    if entries:
+        with connection.cursor() as cursor:  # one statement however many entries (thousands per pass)
+            cursor.execute(
+                _ENTRY_SQL.format(table=BatchEntry._meta.db_table), [list(c) for c in zip(*entries, strict=True)]
+            )
+    created = Notification.objects.bulk_create(notifications)
+    result.pending_ids.extend(n.pk for n in created)

@@ -1,0 +1,122 @@
+"""Watchlists: keyword syntax as the keyword search reads it, one match per (watchlist, trend, state)."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+
+from apps.alerts.models import Channel, MuteTerm, Notification, Watchlist, WatchMatch
+from apps.alerts.services import alerts_dispatch
+from apps.alerts.watch_query import documents_lexemes, keywords_tsqueries, node_matches, tsquery_parse
+from apps.core.models import Event
+from apps.core.services import event_emit
+from tests.alerts.factories import ChannelFactory, TrendFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _user(name="ann"):
+    return get_user_model().objects.create_user(name, f"{name}@example.com", "pw-123456789")
+
+
+def _state(trend, to="viral", previous="emerging"):
+    return event_emit(
+        kind=Event.Kind.TREND_STATE_CHANGED, subject=trend, payload={"from": previous, "to": to, "score": trend.score}
+    )
+
+
+def _watchlist(user, channels=(), **fields):
+    watchlist = Watchlist.objects.create(user=user, name=fields.pop("name", "mine"), **fields)
+    watchlist.channels.set(channels)
+    return watchlist
+
+
+@pytest.mark.parametrize(
+    ("keyword", "text"),
+    [
+        ('"rate cut"', "Central bank announces a rate cut"),
+        ('"rate cut"', "Cut the rate of growth"),
+        ("chips -export", "Chip export ban widens"),
+        ("chips -export", "New chips from the fab"),
+        ("chip or battery", "Battery chemistry breakthrough"),
+        ("running shoes", "Runners ran in new shoes"),
+        ("-sport", "Election results tonight"),
+        ('"the chip ban"', "Chip ban: the export rules"),
+    ],
+)
+def test_keyword_matches_exactly_when_the_keyword_search_would(keyword, text):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT to_tsvector('english', %s) @@ websearch_to_tsquery('english', %s)", [text.lower(), keyword]
+        )
+        expected = cursor.fetchone()[0]
+    (query,) = keywords_tsqueries([keyword])
+    (document,) = documents_lexemes([text.lower()])
+    assert node_matches(tsquery_parse(query), document) is expected
+
+
+def test_a_trend_matches_a_watchlist_once_per_state_however_many_events():
+    ann = _user()
+    channel = ChannelFactory(user=ann)
+    watchlist = _watchlist(ann, [channel], keywords=["chip"])
+    trend = TrendFactory(title="Chip export ban widens", score=8.0)
+    _state(trend)
+    _state(trend)
+    alerts_dispatch(enqueue=False)
+    _state(trend)
+    alerts_dispatch(enqueue=False)
+    _state(trend, to="sustained", previous="viral")
+    result = alerts_dispatch(enqueue=False)
+
+    matches = list(WatchMatch.objects.order_by("id").values_list("watchlist", "trend", "state"))
+    assert matches == [(watchlist.pk, trend.pk, "viral"), (watchlist.pk, trend.pk, "sustained")]
+    assert result.watch_matches == 1
+    notes = Notification.objects.filter(channel=channel).order_by("id")
+    match_ids = WatchMatch.objects.order_by("id").values_list("pk", flat=True)
+    assert [n.dedup_key for n in notes] == [f"watch:{m}" for m in match_ids]
+    assert notes[0].message["title"] == "Chip export ban widens"
+
+
+def test_filters_state_score_category_and_mute_terms():
+    ann = _user()
+    channel = ChannelFactory(user=ann)
+    _watchlist(ann, [channel], name="viral chips", keywords=["chip"], min_state="viral", min_score=5)
+    _watchlist(ann, [channel], name="no bans", keywords=["chip"], mute=["ban"])
+    _watchlist(ann, [channel], name="tech only", categories=["Technology"])
+    low = TrendFactory(title="Chip fab opens", score=2.0)
+    banned = TrendFactory(title="Chip ban", score=9.0)
+    _state(low, to="emerging", previous="")
+    _state(banned)
+    alerts_dispatch(enqueue=False)
+
+    got = set(WatchMatch.objects.values_list("watchlist__name", "title"))
+    assert got == {("no bans", "Chip fab opens"), ("viral chips", "Chip ban")}
+
+
+def test_operators_mute_term_silences_a_trend_for_everyone():
+    ann = _user()
+    _watchlist(ann, [ChannelFactory(user=ann)], keywords=["chip"])
+    MuteTerm.objects.create(term='"export ban"')
+    _state(TrendFactory(title="Chip export ban widens"))
+    _state(TrendFactory(title="Chip fab opens"))
+    alerts_dispatch(enqueue=False)
+    assert list(WatchMatch.objects.values_list("title", flat=True)) == ["Chip fab opens"]
+
+
+def test_a_watchlist_never_sends_to_another_users_channel():
+    ann, bob = _user("ann"), _user("bob")
+    bobs = ChannelFactory(user=bob)
+    _watchlist(ann, [bobs, ChannelFactory(user=ann)], keywords=["chip"])
+    _state(TrendFactory(title="Chip fab opens"))
+    alerts_dispatch(enqueue=False)
+    assert WatchMatch.objects.count() == 1
+    assert not Notification.objects.filter(channel=bobs).exists()
+
+
+def test_digest_watchlist_collects_into_the_users_daily_email_channel():
+    ann = _user()
+    _watchlist(ann, keywords=["chip"], digest=True)
+    _state(TrendFactory(title="Chip fab opens"))
+    alerts_dispatch(enqueue=False)
+    digest = Channel.objects.get(user=ann, kind="email")
+    assert digest.config == {"to": ["ann@example.com"]} and digest.batch_minutes == 24 * 60
+    assert digest.batch_entries.count() == 1
