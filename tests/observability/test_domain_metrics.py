@@ -149,3 +149,17 @@ def test_task_outcomes_by_name(metrics_text):
     ping.apply()
     ping.apply()
     assert value(metrics_text(), "trendsite_tasks_total", task="trendsite.ping", outcome="success") - before == 2
+
+
+def test_state_figures_are_reused_within_the_cache_window(client, settings):
+    settings.METRICS_TOKEN = "t"
+    settings.METRICS_STATE_CACHE_SECONDS = 0
+    client.get("/metrics", HTTP_AUTHORIZATION="Bearer t")  # starts a fresh window
+    settings.METRICS_STATE_CACHE_SECONDS = 60
+    first = client.get("/metrics", HTTP_AUTHORIZATION="Bearer t").content.decode()
+    Trend.objects.create(topic=Topic.objects.create(), title="late", state="viral")
+    second = client.get("/metrics", HTTP_AUTHORIZATION="Bearer t").content.decode()
+    assert value(second, "trendsite_trends", state="viral") == value(first, "trendsite_trends", state="viral")
+    settings.METRICS_STATE_CACHE_SECONDS = 0
+    third = client.get("/metrics", HTTP_AUTHORIZATION="Bearer t").content.decode()
+    assert value(third, "trendsite_trends", state="viral") == value(first, "trendsite_trends", state="viral") + 1
