@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from apps.core.domain_metrics import COLLECT_FAILURES, COLLECT_RUNS, ITEMS_COLLECTED
+from apps.core.http import FetchError
 from apps.plugins.models import CollectionRun, Source
 
 
 def failure_kind(*, exc: BaseException | None = None, permanent: bool = False, retry_after: object = None) -> str:
     """What kind of failure a run's error is, as the ``failure`` label: the alert rules tell a source that
     answers 429 (rate_limited) from one that is gone (permanent) or a collector bug (crash)."""
-    from apps.core.http import FetchError
-
     if exc is not None and not isinstance(exc, FetchError):
         return "crash"
     if retry_after is not None:
