@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+from typing import Any
 
 from celery.signals import task_postrun, task_revoked, worker_init, worker_process_shutdown, worker_ready
 
@@ -38,17 +39,22 @@ def _clean_multiproc_dir(**kwargs) -> None:
         logger.info("metrics: removed %d file(s) of exited processes", removed)
 
 
+def worker_metrics_serve(*, port: int, address: str) -> tuple[Any, Any]:
+    """Serve this host's multiprocess metrics over HTTP from a daemon thread; the server and its thread."""
+    from prometheus_client import CollectorRegistry, multiprocess, start_http_server
+
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    return start_http_server(port, addr=address, registry=registry)
+
+
 @worker_ready.connect
 def _serve_worker_metrics(**kwargs) -> None:
     from django.conf import settings
 
     if not settings.CELERY_METRICS_PORT:
         return
-    from prometheus_client import CollectorRegistry, multiprocess, start_http_server
-
-    registry = CollectorRegistry()
-    multiprocess.MultiProcessCollector(registry)
-    start_http_server(settings.CELERY_METRICS_PORT, addr=settings.CELERY_METRICS_ADDRESS, registry=registry)
+    worker_metrics_serve(port=settings.CELERY_METRICS_PORT, address=settings.CELERY_METRICS_ADDRESS)
     logger.info("metrics: worker serving on %s:%s", settings.CELERY_METRICS_ADDRESS, settings.CELERY_METRICS_PORT)
 
 
