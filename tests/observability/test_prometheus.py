@@ -43,6 +43,14 @@ def test_promtool_accepts_the_rules():
     assert "SUCCESS: 9 rules found" in result.stdout
 
 
+@needs_promtool
+def test_rules_fire_on_the_series_they_watch():
+    """promtool's unit tests (trendsite.rules.test.yml): a failing source, a silent worker, failed deliveries."""
+    command = ["promtool", "test", "rules", "trendsite.rules.test.yml"]
+    result = subprocess.run(command, cwd=OBSERVABILITY, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def _referenced_names() -> set[str]:
     exprs = [target["expr"] for panel in json.loads(DASHBOARD.read_text())["panels"] for target in panel["targets"]]
     exprs.append(RULES.read_text())
