@@ -7,9 +7,9 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install browser run stop test lint bench clean
+.PHONY: install browser observability run stop test lint bench clean
 
-install: $(VENV)/.installed browser
+install: $(VENV)/.installed browser observability
 
 # The browser test drives Debian's Chromium (Playwright's own download needs the internet). Installed when
 # we are root with apt-get; anywhere else the test skips and says why.
@@ -17,6 +17,13 @@ browser:
 	@test -x /usr/bin/chromium || { test "$$(id -u)" = 0 && command -v apt-get >/dev/null \
 		&& apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; } \
 		|| echo "chromium not installed (needs root and apt-get): tests/browser will skip"
+
+# Debian's prometheus gives the real server and promtool that tests/observability/test_prometheus.py runs against the
+# shipped rules and a live trendsite; like chromium, installed when we are root with apt-get, else those tests skip.
+observability:
+	@test -x /usr/bin/promtool || { test "$$(id -u)" = 0 && command -v apt-get >/dev/null \
+		&& apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus; } \
+		|| echo "prometheus not installed (needs root and apt-get): tests/observability/test_prometheus.py will skip"
 
 $(VENV)/.installed: requirements/base.txt requirements/dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import tempfile
 
 import pytest
 
@@ -24,6 +25,9 @@ _services: embedded.Services | None = None
 @pytest.hookimpl(wrapper=True)
 def pytest_load_initial_conftests(early_config, parser, args):
     global _services
+    # The session's own metrics files (prometheus-client reads the variable once, on import): counters of an
+    # earlier run, or of a `make run` on this checkout, would otherwise add to what the tests measure.
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = _stack.enter_context(tempfile.TemporaryDirectory(prefix="metrics-"))
     if not os.environ.get("DATABASE_URL"):
         _services = _stack.enter_context(embedded.throwaway())
         os.environ["DATABASE_URL"] = _services.database_url

@@ -29,6 +29,20 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
+def on_starting(server: Any) -> None:
+    # The master starts clean: counter files of an earlier run's workers would add to the new ones.
+    from trendsite.prometheus_dir import multiproc_dir_clean, multiproc_dir_configure
+
+    multiproc_dir_configure()  # the master loads no settings; its workers inherit the variable
+    multiproc_dir_clean()
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    from trendsite.prometheus_dir import process_dead_mark
+
+    process_dead_mark(worker.pid)
+
+
 def post_worker_init(worker: Any) -> None:
     from django.conf import settings
 

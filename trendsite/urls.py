@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from apps.analytics.metrics_view import metrics
 from apps.core import views as core_views
 from apps.core.admin_login import admin_login
 from apps.core.rest.routes import api_router
@@ -16,6 +17,7 @@ router = api_router()
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
+    path("metrics", metrics, name="metrics"),
     path("favicon.ico", core_views.favicon, name="favicon"),
     # Before admin.site.urls, so the admin's login (and every redirect to it) goes through the throttle.
     path("admin/login/", admin_login, name="admin-login-throttled"),

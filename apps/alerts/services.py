@@ -23,6 +23,7 @@ from django.db.models import Count, F, Max, Prefetch, Q
 from django.utils import timezone
 
 from apps.alerts.channel_config import channel_secrets_scrubbed
+from apps.alerts.delivery_metrics import notification_outcome_count
 from apps.alerts.matching import rule_matches
 from apps.alerts.models import (
     SEVERITY_RANK,
@@ -130,6 +131,7 @@ def alerts_dispatch(*, limit: int | None = None, enqueue: bool = True) -> Dispat
         storm = _storm_counts(now)
         storm_limit = settings.ALERTS_STORM_LIMIT
         rows: list[NotificationRow] = []
+        suppressed: list[tuple[str, str]] = []
         for context in contexts:
             for rule in rules:
                 if not rule_matches(rule, context):
@@ -150,6 +152,8 @@ def alerts_dispatch(*, limit: int | None = None, enqueue: bool = True) -> Dispat
                     else:
                         storm[channel.pk] += 1
                         alerted = True
+                    if status == Status.SUPPRESSED:
+                        suppressed.append((channel.kind, reason))
                     message = message or json.dumps(_message(context, rule), cls=DjangoJSONEncoder)
                     rows.append(
                         NotificationRow(
@@ -169,6 +173,8 @@ def alerts_dispatch(*, limit: int | None = None, enqueue: bool = True) -> Dispat
                     last_alerted[key] = now
         result.created.update(f"{row.status} ({row.reason})" if row.reason else row.status for row in rows)
         result.pending_ids = _notifications_write(rows, event_ids=[e.pk for e in events])
+        for kind, reason in suppressed:
+            notification_outcome_count(kind=kind, status=Status.SUPPRESSED, reason=reason)
         # Watchlists see the same claimed events in the same transaction: matched exactly when claimed.
         watched = watch_matches_record(contexts=contexts)
         result.watch_matches = watched.matches
@@ -314,7 +320,13 @@ class SendOutcome:
 
 def _finish(notification: Notification, claimed_at: datetime, **fields) -> None:
     # Only the claim that is still ours may write the outcome (a lease-expired reclaim owns the row now).
-    Notification.objects.filter(pk=notification.pk, status=Status.SENDING, claimed_at=claimed_at).update(**fields)
+    written = Notification.objects.filter(pk=notification.pk, status=Status.SENDING, claimed_at=claimed_at).update(
+        **fields
+    )
+    if written:
+        notification_outcome_count(
+            kind=notification.channel.kind, status=fields["status"], reason=fields.get("reason", "")
+        )
 
 
 def notification_send(*, notification_id: int) -> SendOutcome:

@@ -6,7 +6,7 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self) -> None:
-        from apps.core import checks, task_signals  # noqa: F401 - registers the checks, connects the signals
+        from apps.core import checks, task_metrics, task_signals  # noqa: F401 - registers checks, connects signals
         from apps.core.task_admin import task_admin_register
 
         task_admin_register()

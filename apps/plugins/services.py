@@ -24,6 +24,7 @@ from apps.core.http import FetchError
 from apps.core.models import Event
 from apps.core.services import event_emit
 from apps.core.switches import collect_switch, switch_on
+from apps.plugins.collect_metrics import collection_run_count, failure_kind
 from apps.plugins.collectors import collector_class
 from apps.plugins.collectors.base import Collector, CollectOutcome
 from apps.plugins.collectors.file import FileReport, file_drafts, file_report_details
@@ -136,6 +137,7 @@ def _run_finish(
     ingest: IngestResult | None = None,
     retry_after: datetime | None = None,
     permanent: bool = False,
+    failure: str = "",
 ) -> CollectionRun:
     run.finished_at = timezone.now()
     run.duration_ms = (time.monotonic() - started) * 1000
@@ -150,6 +152,9 @@ def _run_finish(
             kept = ", ".join(f"'{key}' in {count:,} item(s)" for key, count in sorted(ingest.unparsed_metrics.items()))
             run.error = "; ".join(filter(None, [run.error, f"metrics kept as text, not numbers: {kept}"]))
     run.save()
+    collection_run_count(
+        source=source, run=run, failure=failure or failure_kind(permanent=permanent, retry_after=retry_after)
+    )
     _health_record(
         source=source,
         run=run,
@@ -183,6 +188,7 @@ def source_lost_runs_fail(*, source: Source) -> int:
             if claimed != 1:
                 continue
             run.status, run.finished_at, run.error = CollectionRun.Status.FAILED, now, error
+            collection_run_count(source=source, run=run, failure="lost")
             _health_record(source=source, run=run, ok=False, error=error, retry_after=None)
             failed += 1
     return failed
@@ -270,6 +276,9 @@ def source_collect(*, source: Source, trigger: str = "schedule", force: bool = F
                 error=error,
                 retry_after=getattr(exc, "retry_after", None),
                 permanent=getattr(exc, "permanent", False),
+                failure=failure_kind(
+                    exc=exc, permanent=getattr(exc, "permanent", False), retry_after=getattr(exc, "retry_after", None)
+                ),
             )
     with transaction.atomic():
         run.details = outcome.details

@@ -7,9 +7,12 @@ from pathlib import Path
 from kombu import Queue
 
 from trendsite import embedded
+from trendsite.prometheus_dir import multiproc_dir_configure
 from trendsite.settings.env import boolean, broker_url, database, env, rate, redis_url, typed
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
+# Before any app imports prometheus-client, which picks single- or multiprocess mode once (README "Observability").
+PROMETHEUS_MULTIPROC_DIR = multiproc_dir_configure()
 
 # With no DATABASE_URL, fall back to the embedded services when `make run` (or `embedded up`) started them.
 _embedded = None if env.str("DATABASE_URL", default="") else embedded.discover()
@@ -39,6 +42,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_celery_results",
     "anymail",
+    "django_prometheus",
     "apps.core",
     "apps.trends",
     "apps.plugins",
@@ -47,6 +51,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost pair (django-prometheus): every request is counted and timed, also those answered early.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     # First, so every response has an id, also those the middleware below answers early (SSL redirect,
     # static files, 404s, disallowed hosts).
     "apps.core.middleware.RequestIdMiddleware",
@@ -60,6 +66,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "apps.core.rest.throttling.RateLimitHeadersMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "trendsite.urls"
@@ -82,6 +89,8 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": database("DATABASE_URL", default=_default_db)}
+# django-prometheus' wrapper of the PostgreSQL backend: query counts, errors and latency per connection.
+DATABASES["default"]["ENGINE"] = "django_prometheus.db.backends.postgresql"
 DATABASES["default"]["CONN_MAX_AGE"] = typed("int", "CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # A database that accepts connections but never answers would otherwise hold a request, /readyz or a task
@@ -94,7 +103,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = redis_url("REDIS_URL", default=_default_redis)
 CACHES = {
     "default": {
-        "BACKEND": "django_redis.cache.RedisCache",
+        # django-redis with django-prometheus' hit/miss counters.
+        "BACKEND": "django_prometheus.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "OPTIONS": {
             "CLIENT_CLASS": "django_redis.client.DefaultClient",
@@ -426,3 +436,11 @@ PIPELINE_RECLUSTER_MAX_ITEMS = typed("int", "PIPELINE_RECLUSTER_MAX_ITEMS", defa
 ADMIN_LOGIN_RATE = rate("ADMIN_LOGIN_RATE", default="10/m")
 # The demo superuser (admin / trendsite) of `make run`; production.py turns this off for good.
 DEMO_USER_ALLOWED = True
+# ---- observability (issue 18; README "Observability")
+# Bearer token Prometheus sends to /metrics; empty: /metrics answers 404 to everyone but staff.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# Database-state metrics (lag, trends by state, queues) are computed at scrape time and reused this long.
+METRICS_STATE_CACHE_SECONDS = typed("float", "METRICS_STATE_CACHE_SECONDS", default=5.0)
+# A Celery worker serves its processes' metrics on this port (0: off); the web's /metrics covers only its host.
+CELERY_METRICS_PORT = typed("int", "CELERY_METRICS_PORT", default=0)
+CELERY_METRICS_ADDRESS = env.str("CELERY_METRICS_ADDRESS", default="0.0.0.0")  # noqa: S104 - off unless a port is set; pods only
