@@ -177,11 +177,13 @@ def test_tasks_api_retry_and_cancel(staff_client, empty_queue):
 @pytest.mark.django_db(transaction=True)
 def test_admin_filters_and_actions(client, empty_queue):
     client.force_login(get_user_model().objects.create_superuser("admin", "a@example.com", "pw"))
-    failed = _failed(task_id="f1")
-    pending = TaskResult.objects.create(task_id="p1", task_name="tests.core.flaky_add", status=states.PENDING)
+    failed = _failed(task_id="task-failed-0001")
+    pending = TaskResult.objects.create(
+        task_id="task-pending-0001", task_name="tests.core.flaky_add", status=states.PENDING
+    )
     url = "/admin/django_celery_results/taskresult/"
     page = client.get(url, {"status__exact": "FAILURE"})
-    assert page.status_code == 200 and "f1" in page.text and "p1" not in page.text
+    assert page.status_code == 200 and "task-failed-0001" in page.text and "task-pending-0001" not in page.text
     assert "By task name" in page.text or "task name" in page.text.lower()
     client.post(url, {"action": "revoke_pending", "_selected_action": [pending.pk]})
     assert TaskResult.objects.get(pk=pending.pk).status == states.REVOKED
