@@ -141,20 +141,7 @@ class AlertRuleAdmin(admin.ModelAdmin):
 class WatchlistForm(forms.ModelForm):
     class Meta:
         model = Watchlist
-        fields = (
-            "user",
-            "name",
-            "keywords",
-            "categories",
-            "sources",
-            "languages",
-            "min_state",
-            "min_score",
-            "mute",
-            "channels",
-            "digest",
-            "enabled",
-        )
+        fields = ("user", *Watchlist.EDITABLE_FIELDS, "enabled")
 
     def clean(self) -> dict:
         cleaned = super().clean()

@@ -234,6 +234,20 @@ WATCH_STATES = ("emerging", "viral", "sustained")
 class Watchlist(TimeStampedModel):
     """A user's standing question over the shared collection; its matches go to the user's own channels."""
 
+    # What a user edits, in the API's order (scripts rely on these names); the admin adds owner and switch.
+    EDITABLE_FIELDS = (
+        "name",
+        "keywords",
+        "categories",
+        "sources",
+        "languages",
+        "min_state",
+        "min_score",
+        "mute",
+        "channels",
+        "digest",
+    )
+
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="watchlists")
     name = models.CharField(max_length=200)
     keywords = models.JSONField(

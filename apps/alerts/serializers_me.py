@@ -39,19 +39,7 @@ class WatchlistSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Watchlist
-        fields = (
-            "id",
-            "name",
-            "keywords",
-            "categories",
-            "sources",
-            "languages",
-            "min_state",
-            "min_score",
-            "mute",
-            "channels",
-            "digest",
-        )
+        fields = ("id", *Watchlist.EDITABLE_FIELDS)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if problems := watchlist_problems(values=attrs):
