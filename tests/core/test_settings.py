@@ -40,13 +40,15 @@ def test_malformed_setting_stops_startup_naming_the_variable(variable, value):
     assert variable in result.stderr.splitlines()[-1]
 
 
-def _manage_in_production(*args: str) -> subprocess.CompletedProcess:
-    """``manage.py ARGS`` under production settings with real-looking values for what they require."""
+def _manage_in_production(*args: str, **env: str) -> subprocess.CompletedProcess:
+    """``manage.py ARGS`` under production settings with real-looking values for what they require (``env``
+    adds or overrides variables)."""
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
         env={
             **os.environ,
+            **env,
             "DJANGO_SETTINGS_MODULE": "trendsite.settings.production",
             "SECRET_KEY": secrets.token_urlsafe(64),
             "ALLOWED_HOSTS": "trends.example.com",
@@ -148,20 +150,13 @@ def test_production_settings_keep_the_hashed_manifest_storage():
 
 
 def test_check_deploy_warns_when_cache_and_broker_share_one_redis():
-    env = {"REDIS_URL": "redis://redis.internal:6379/0", "CELERY_BROKER_URL": "redis://redis.internal:6379/1"}
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT,
-        env={
-            **os.environ,
-            **env,
-            "DJANGO_SETTINGS_MODULE": "trendsite.settings.production",
-            "SECRET_KEY": secrets.token_urlsafe(64),
-            "ALLOWED_HOSTS": "trends.example.com",
-        },
-        capture_output=True,
-        text=True,
-        timeout=120,
+    result = _manage_in_production(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        REDIS_URL="redis://redis.internal:6379/0",
+        CELERY_BROKER_URL="redis://redis.internal:6379/1",
     )
     assert result.returncode != 0
     assert "trendsite.W001" in result.stderr and "same Redis server" in result.stderr
