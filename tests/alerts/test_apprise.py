@@ -200,3 +200,45 @@ def test_apprise_urls_are_masked_and_the_mask_keeps_them():
     restored = channel_config.channel_config_restore(name="c", kind="apprise", config={"urls": MASK}, stored=stored)
     assert restored == stored
     assert channel_config.channel_config_validate(kind="apprise", name="c", config=restored) == stored
+
+
+def test_apprise_connects_to_the_checked_address_when_a_second_lookup_would_rebind(httpserver, settings, monkeypatch):
+    # DNS rebinding: the name's first answer passes the guard, a later one points at an address the guard
+    # refuses. The request must reach the address that was checked, never the second answer.
+    import http.server
+    import socket
+    import threading
+
+    settings.TRENDSITE_OUTBOUND_ALLOW = ["127.0.0.1/32"]
+    httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
+    hits: list[str] = []
+
+    class Internal(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            hits.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    internal = http.server.ThreadingHTTPServer(("127.0.0.2", httpserver.port), Internal)
+    threading.Thread(target=internal.serve_forever, daemon=True).start()
+    real_lookup = socket.getaddrinfo
+    answers = iter(["127.0.0.1"] + ["127.0.0.2"] * 10)
+
+    def rebinding_lookup(host, port, *args, **kwargs):
+        if host == "rebind.example":
+            return real_lookup(next(answers), port, *args, **kwargs)
+        return real_lookup(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding_lookup)
+    channel = ChannelFactory(kind="apprise", config={"urls": [f"json://rebind.example:{httpserver.port}/hook"]})
+    try:
+        transport_for(channel).send(MESSAGE)
+    finally:
+        internal.shutdown()
+        internal.server_close()
+
+    assert [request.path for request, _ in httpserver.log] == ["/hook"]
+    assert hits == []

@@ -3,10 +3,12 @@
 
 Apprise makes its own requests (with ``requests``, not our client), so the guard is put in front of them: while
 a channel sends, every request Apprise makes (each redirect hop included, redirects being refused anyway) first
-has its host resolved and checked by ``apps.core.netguard``, gets a time limit bounded by the channel's one
-deadline, and has its answer recorded, so that the answer is classified as for Slack (Retry-After, a revoked
-token disables the channel). Only schemes known to speak HTTP through ``requests`` are accepted: the target of
-any other (SMTP, XMPP, MQTT, syslog, desktop notifications ...) could not be checked.
+has its host resolved and checked by ``apps.core.netguard`` and its connection made to the very address that
+was checked (so a DNS answer that changes between check and connect cannot rebind it to a private address),
+gets a time limit bounded by the channel's one deadline, and has its answer recorded, so that the answer is
+classified as for Slack (Retry-After, a revoked token disables the channel). Only schemes known to speak HTTP
+through ``requests`` are accepted: the target of any other (SMTP, XMPP, MQTT, syslog, desktop notifications ...)
+could not be checked.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import requests
+import urllib3.util.connection
 from apprise import Apprise, AppriseAsset, NotifyType
 from django.conf import settings
 
@@ -103,7 +106,20 @@ class _Guard:
 
 
 _GUARD: contextvars.ContextVar[_Guard | None] = contextvars.ContextVar("apprise_guard", default=None)
+# (host, checked address) of the request being sent: urllib3 connects to the address, TLS still checks the host.
+_PINNED: contextvars.ContextVar[tuple[str, str] | None] = contextvars.ContextVar("apprise_pinned", default=None)
 _unguarded_send = requests.Session.send
+_unpinned_connect = urllib3.util.connection.create_connection
+
+
+def _pinned_connect(address: tuple[str, int], *args: Any, **kwargs: Any):
+    """urllib3's ``create_connection`` with the guarded request's host replaced by its checked address; a
+    second lookup of the name (the gap DNS rebinding uses) never happens."""
+    pinned = _PINNED.get()
+    host, port = address
+    if pinned is not None and host.strip("[]").rstrip(".").lower() == pinned[0]:
+        address = (pinned[1], port)
+    return _unpinned_connect(address, *args, **kwargs)
 
 
 def _guarded_send(session: requests.Session, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
@@ -119,7 +135,7 @@ def _guarded_send(session: requests.Session, request: requests.PreparedRequest, 
         guard.refused.append(AddressRefused(f"only http(s) requests are allowed, not {parts.scheme or '?'}"))
         raise requests.ConnectionError("refused by the outbound guard")
     try:
-        host_resolve(parts.hostname, parts.port or _DEFAULT_PORTS[parts.scheme], timeout=remaining)
+        checked = host_resolve(parts.hostname, parts.port or _DEFAULT_PORTS[parts.scheme], timeout=remaining)[0]
     except AddressRefused as exc:
         guard.refused.append(AddressRefused(f"{parts.hostname}: {exc}"))
         raise requests.ConnectionError("refused by the outbound guard") from None
@@ -127,12 +143,18 @@ def _guarded_send(session: requests.Session, request: requests.PreparedRequest, 
     kwargs["allow_redirects"] = False
     connect = min(settings.TRENDSITE_FETCH_CONNECT_TIMEOUT, remaining)
     kwargs["timeout"] = (connect, remaining)
-    response = _unguarded_send(session, request, **kwargs)
+    # A pooled connection to this host was opened to an address checked the same way; a new one is pinned.
+    pinned = _PINNED.set((parts.hostname.rstrip(".").lower(), str(checked)))
+    try:
+        response = _unguarded_send(session, request, **kwargs)
+    finally:
+        _PINNED.reset(pinned)
     guard.answers.append(response)
     return response
 
 
 requests.Session.send = _guarded_send  # inert outside a channel's send: see _guarded_send
+urllib3.util.connection.create_connection = _pinned_connect  # inert unless a guarded send pinned an address
 
 
 def _body(message: AlertMessage) -> str:
