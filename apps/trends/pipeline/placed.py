@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 
 from apps.trends.models import Item
+from apps.trends.pipeline.context import item_time
 from apps.trends.vectors import vector_cursor
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -112,8 +113,6 @@ def placed_originals_load(*, since: datetime, dimensions: int) -> PlacedOriginal
 
 def placed_rows(items: list[Item]) -> list[tuple[int, int, np.ndarray, str, datetime]]:
     """The batch's items that are now placed originals, as rows for ``PlacedOriginals.add``."""
-    from apps.trends.pipeline.context import item_time
-
     return [
         (i.pk, i.topic_id, i.embedding, i.language, item_time(i))
         for i in items
