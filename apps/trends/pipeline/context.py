@@ -26,6 +26,9 @@ class StageContext:
     idf: Any = None
     # Lexical vectors of items seen this run (by id): stored neighbours come back batch after batch.
     lexicals: dict[int, np.ndarray] = field(default_factory=dict)
+    # The placed originals topic_assign searches (pipeline/placed.py), read once and grown by each batch.
+    placed: Any = None
+    placed_since: datetime | None = None
 
     def lexicals_remember(self, vectors: dict[int, np.ndarray]) -> None:
         """Keep these lexical vectors for the run, forgetting the oldest beyond ``LEXICAL_MEMO_ITEMS``."""

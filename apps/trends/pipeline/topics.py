@@ -21,29 +21,14 @@ from datetime import timedelta
 
 import numpy as np
 from django.conf import settings
-from django.db import transaction
 
 from apps.trends.models import Item, Topic, Trend
 from apps.trends.pipeline.context import StageContext, item_time
 from apps.trends.pipeline.evidence import language_native, pair_similarity
 from apps.trends.pipeline.lexical import idf_learn, lexical_vectors
-from apps.trends.vectors import index_scan_prefer, vector_cursor
+from apps.trends.pipeline.placed import placed_originals_load, placed_rows
+from apps.trends.vectors import vector_cursor
 
-# The nearest original items placed within the active window, per query vector. No join to the topics: a
-# topic loses its items when it is merged, so an item with a topic has a live one; and a join in the filter
-# slows every step of the index scan.
-_NEAREST_ITEMS_SQL = """
-SELECT q.idx - 1, n.id, n.topic_id, 1 - (n.embedding <=> q.emb), n.language
-FROM unnest(%b::vector[], %s::timestamptz[]) WITH ORDINALITY AS q(emb, t, idx)
-CROSS JOIN LATERAL (
-    SELECT i.id, i.topic_id, i.embedding, i.language
-    FROM trends_item AS i
-    WHERE i.duplicate_of_id IS NULL AND i.topic_id IS NOT NULL AND i.embedding IS NOT NULL
-        AND coalesce(i.published_at, i.collected_at) >= q.t - %s
-    ORDER BY i.embedding <=> q.emb
-    LIMIT %s
-) AS n
-"""
 _WORDS_SQL = "SELECT id, title, url FROM trends_item WHERE id = ANY(%s)"
 _STATES_SQL = "SELECT id, centroid, item_count FROM trends_topic WHERE id = ANY(%s) AND centroid IS NOT NULL"
 _ITEMS_MOVE_SQL = """
@@ -96,25 +81,18 @@ class _TopicState:
         self.count += 1
 
 
-def _nearest_members(items: list[Item]) -> list[list[tuple[int, int, float, str]]]:
-    """Per item: (item id, topic id, cosine, language) of its nearest stored original items."""
+def _nearest_members(items: list[Item], ctx: StageContext) -> list[list[tuple[int, int, float, str]]]:
+    """Per item: (item id, topic id, cosine, language) of its nearest stored original items with a topic."""
     if not items:
         return []
-    params = [
-        [np.asarray(i.embedding, dtype=np.float32) for i in items],
-        [item_time(i) for i in items],
-        timedelta(hours=settings.PIPELINE_TOPIC_ACTIVE_HOURS),
-        settings.PIPELINE_TOPIC_NEIGHBOURS,
-    ]
-    found: list[list] = [[] for _ in items]
-    with transaction.atomic(), vector_cursor() as cursor:
-        index_scan_prefer(cursor)
-        # Search's ef_search (400) buys recall@10 for analysts; two dozen neighbours need far fewer candidates.
-        cursor.execute("SELECT set_config('hnsw.ef_search', %s, true)", [str(max(4 * params[3], 40))])
-        cursor.execute(_NEAREST_ITEMS_SQL, params)
-        for idx, *member in cursor.fetchall():
-            found[idx].append(tuple(member))
-    return found
+    window = timedelta(hours=settings.PIPELINE_TOPIC_ACTIVE_HOURS)
+    since = [item_time(i) - window for i in items]
+    if ctx.placed is None or min(since) < ctx.placed_since:
+        # Read again (this run's committed batches included) when an item looks further back than the rows held.
+        ctx.placed_since = min(since)
+        ctx.placed = placed_originals_load(since=ctx.placed_since, dimensions=len(items[0].embedding))
+    queries = np.stack([np.asarray(i.embedding, dtype=np.float32) for i in items])
+    return ctx.placed.nearest(queries, since, settings.PIPELINE_TOPIC_NEIGHBOURS)
 
 
 def _stored_words(item_ids: set[int], ctx: StageContext) -> dict[int, np.ndarray]:
@@ -195,7 +173,7 @@ def topic_assign(items: list[Item], ctx: StageContext) -> int:
     lexicals = lexical_vectors(embedded, ctx.idf)
     fresh = [k for k, i in enumerate(embedded) if i.duplicate_of is None]
     native = np.array([language_native(i.language) for i in embedded], dtype=bool)
-    nearest = dict(zip(fresh, _nearest_members([embedded[k] for k in fresh]), strict=True))
+    nearest = dict(zip(fresh, _nearest_members([embedded[k] for k in fresh], ctx), strict=True))
     wanted = {m[1] for found in nearest.values() for m in found}
     wanted |= {i.duplicate_of.topic_id for i in embedded if i.duplicate_of is not None and i.duplicate_of.topic_id}
     states = _states_load(wanted)
@@ -253,6 +231,8 @@ def topic_assign(items: list[Item], ctx: StageContext) -> int:
         item.topic_id = target.pk
     _assigned_save(list(local.values()), assigned)
     ctx.lexicals_remember({item.pk: vector for item, vector in zip(embedded, lexicals, strict=True) if item.pk})
+    if ctx.placed is not None:
+        ctx.placed.add(placed_rows(embedded))
     ctx.touched_topic_ids.update(s.pk for s in local.values())
     ctx.counts["topics_created"] += len(founded)
     return len(founded)
