@@ -176,3 +176,21 @@ def test_a_channel_switched_off_gets_nothing_from_the_cached_matcher():
     alerts_dispatch(enqueue=False)
     assert WatchMatch.objects.count() == 2
     assert Notification.objects.filter(channel=channel).count() == 1
+
+
+def test_batch_entries_written_in_the_match_statement_reach_the_owners_enabled_channels_only():
+    ann, bob = _user("ann"), _user("bob")
+    mine = ChannelFactory(user=ann, batch_minutes=5)
+    off = ChannelFactory(user=ann, batch_minutes=5, enabled=False)
+    bobs = ChannelFactory(user=bob, batch_minutes=5)
+    direct = ChannelFactory(user=ann)
+    _watchlist(ann, [mine, off, bobs, direct], keywords=["chip"])
+    _state(TrendFactory(title="Chip fab opens"))
+    _state(TrendFactory(title="Chip ban"))
+    result = alerts_dispatch(enqueue=False)
+
+    assert result.watch_matches == 2
+    assert mine.batch_entries.count() == 2
+    assert not off.batch_entries.exists() and not bobs.batch_entries.exists()
+    assert Notification.objects.filter(channel=direct).count() == 2
+    assert not Notification.objects.filter(channel__in=[mine, bobs]).exists()
