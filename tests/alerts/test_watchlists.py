@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
 
-from apps.alerts.models import Channel, MuteTerm, Notification, Watchlist, WatchMatch
+from apps.alerts.models import BatchEntry, Channel, MuteTerm, Notification, Watchlist, WatchMatch
 from apps.alerts.services import alerts_dispatch
 from apps.alerts.watch_matching import watch_matcher_current
 from apps.alerts.watch_query import documents_lexemes, keywords_tsqueries, node_matches, tsquery_parse
@@ -194,3 +194,11 @@ def test_batch_entries_written_in_the_match_statement_reach_the_owners_enabled_c
     assert not off.batch_entries.exists() and not bobs.batch_entries.exists()
     assert Notification.objects.filter(channel=direct).count() == 2
     assert not Notification.objects.filter(channel__in=[mine, bobs]).exists()
+
+
+@pytest.mark.parametrize(("model", "column"), [(WatchMatch, "watchlist_id"), (BatchEntry, "channel_id")])
+def test_match_rows_carry_no_index_their_unique_constraint_already_covers(model, column):
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, model._meta.db_table)
+    assert not [name for name, c in constraints.items() if c["index"] and c["columns"] == [column]]
+    assert any(c["unique"] and c["columns"][0] == column for c in constraints.values())
