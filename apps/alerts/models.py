@@ -308,7 +308,9 @@ class MuteTerm(TimeStampedModel):
 class WatchMatch(models.Model):
     """A trend reached a state a watchlist watches: once per (watchlist, trend, state), whatever re-runs."""
 
-    watchlist = models.ForeignKey(Watchlist, on_delete=models.CASCADE, related_name="matches")
+    # No index of its own: the unique (watchlist, trend_key, state) index serves lookups by watchlist, and
+    # every index is one more write per match (tens of thousands per pass at 10,000 watchlists).
+    watchlist = models.ForeignKey(Watchlist, on_delete=models.CASCADE, related_name="matches", db_index=False)
     trend = models.ForeignKey("trends.Trend", null=True, on_delete=models.SET_NULL, related_name="watch_matches")
     trend_key = models.BigIntegerField(help_text="The trend's id, kept when the trend is deleted")
     state = models.CharField(max_length=16)
@@ -330,7 +332,8 @@ class WatchMatch(models.Model):
 class BatchEntry(models.Model):
     """One match waiting for a batching channel; ``notification`` is set (claimed) when its batch is written."""
 
-    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="batch_entries")
+    # Lookups by channel use the unique (channel, match) index; a separate one would only slow the writes.
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="batch_entries", db_index=False)
     match = models.ForeignKey(WatchMatch, on_delete=models.CASCADE, related_name="batch_entries")
     notification = models.ForeignKey(
         Notification, null=True, blank=True, on_delete=models.SET_NULL, related_name="batch_entries"

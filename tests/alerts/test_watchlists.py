@@ -4,8 +4,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
 
-from apps.alerts.models import Channel, MuteTerm, Notification, Watchlist, WatchMatch
+from apps.alerts.models import BatchEntry, Channel, MuteTerm, Notification, Watchlist, WatchMatch
 from apps.alerts.services import alerts_dispatch
+from apps.alerts.watch_matching import watch_matcher_current
 from apps.alerts.watch_query import documents_lexemes, keywords_tsqueries, node_matches, tsquery_parse
 from apps.core.models import Event
 from apps.core.services import event_emit
@@ -120,3 +121,84 @@ def test_digest_watchlist_collects_into_the_users_daily_email_channel():
     digest = Channel.objects.get(user=ann, kind="email")
     assert digest.config == {"to": ["ann@example.com"]} and digest.batch_minutes == 24 * 60
     assert digest.batch_entries.count() == 1
+
+
+def test_matcher_is_reused_while_nothing_changes_and_rebuilt_after_an_edit():
+    ann = _user()
+    watchlist = _watchlist(ann, [ChannelFactory(user=ann)], keywords=["chip"])
+    first = watch_matcher_current()
+    assert watch_matcher_current() is first  # 10,000 watchlists are not compiled again on every pass
+
+    watchlist.keywords = ["battery"]
+    watchlist.save()
+    _state(TrendFactory(title="Battery chemistry breakthrough"))
+    _state(TrendFactory(title="Chip fab opens"))
+    alerts_dispatch(enqueue=False)
+    assert watch_matcher_current() is not first
+    assert list(WatchMatch.objects.values_list("title", flat=True)) == ["Battery chemistry breakthrough"]
+
+
+@pytest.mark.parametrize("change", ["new watchlist", "unlinked channel", "disabled by update", "mute term"])
+def test_the_next_pass_sees_every_change_the_matcher_depends_on(change):
+    ann = _user()
+    channel = ChannelFactory(user=ann)
+    watchlist = _watchlist(ann, [channel], keywords=["chip"])
+    _state(TrendFactory(title="Chip fab opens"))
+    alerts_dispatch(enqueue=False)  # the matcher is built and cached here
+    assert Notification.objects.filter(channel=channel).count() == 1
+
+    if change == "new watchlist":
+        _watchlist(ann, [channel], name="batteries", keywords=["battery"])
+        title, expected = "Battery chip recall", 2
+    elif change == "unlinked channel":
+        watchlist.channels.clear()
+        title, expected = "Chip ban", 0
+    elif change == "disabled by update":  # a queryset update leaves updated_at alone
+        Watchlist.objects.filter(pk=watchlist.pk).update(enabled=False)
+        title, expected = "Chip ban", 0
+    else:
+        MuteTerm.objects.create(term="ban")
+        title, expected = "Chip ban", 0
+    before = Notification.objects.filter(channel=channel).count()
+    _state(TrendFactory(title=title))
+    alerts_dispatch(enqueue=False)
+    assert Notification.objects.filter(channel=channel).count() - before == expected
+
+
+def test_a_channel_switched_off_gets_nothing_from_the_cached_matcher():
+    ann = _user()
+    channel = ChannelFactory(user=ann)
+    _watchlist(ann, [channel], keywords=["chip"])
+    _state(TrendFactory(title="Chip fab opens"))
+    alerts_dispatch(enqueue=False)
+    Channel.objects.filter(pk=channel.pk).update(enabled=False)  # as a permanent send failure does
+    _state(TrendFactory(title="Chip ban"))
+    alerts_dispatch(enqueue=False)
+    assert WatchMatch.objects.count() == 2
+    assert Notification.objects.filter(channel=channel).count() == 1
+
+
+def test_batch_entries_written_in_the_match_statement_reach_the_owners_enabled_channels_only():
+    ann, bob = _user("ann"), _user("bob")
+    mine = ChannelFactory(user=ann, batch_minutes=5)
+    off = ChannelFactory(user=ann, batch_minutes=5, enabled=False)
+    bobs = ChannelFactory(user=bob, batch_minutes=5)
+    direct = ChannelFactory(user=ann)
+    _watchlist(ann, [mine, off, bobs, direct], keywords=["chip"])
+    _state(TrendFactory(title="Chip fab opens"))
+    _state(TrendFactory(title="Chip ban"))
+    result = alerts_dispatch(enqueue=False)
+
+    assert result.watch_matches == 2
+    assert mine.batch_entries.count() == 2
+    assert not off.batch_entries.exists() and not bobs.batch_entries.exists()
+    assert Notification.objects.filter(channel=direct).count() == 2
+    assert not Notification.objects.filter(channel__in=[mine, bobs]).exists()
+
+
+@pytest.mark.parametrize(("model", "column"), [(WatchMatch, "watchlist_id"), (BatchEntry, "channel_id")])
+def test_match_rows_carry_no_index_their_unique_constraint_already_covers(model, column):
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, model._meta.db_table)
+    assert not [name for name, c in constraints.items() if c["index"] and c["columns"] == [column]]
+    assert any(c["unique"] and c["columns"][0] == column for c in constraints.values())

@@ -4,7 +4,9 @@ Three rules over 200 trends (viral trends to a signed webhook, every state chang
 rarely matches); no storm limit or cooldown, so every match becomes a pending notification and one send task.
 Prints events/s matched (claim + match + write + enqueue after commit), the peak number of send tasks waiting
 in the broker's ``alerts`` queue (no worker runs), then sends/s of a sample through the real webhook transport
-to a local HTTP sink. Target: >= 1,000 events/s matched.
+to a local HTTP sink. Target: >= 1,000 events/s matched. Last, with these rules switched off, the watchlist
+benchmark's matching at 10,000 watchlists (``bench_watchlists.watchlists_measure``), printed next to the rules
+figure as issue 19 asks.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ def main() -> None:
     from apps.alerts.services import alerts_dispatch, notification_send
     from apps.core.models import Event
     from apps.trends.models import Topic, Trend
+    from tests.bench.bench_watchlists import watchlists_measure
     from trendsite.celery import app
 
     settings.ALERTS_STORM_LIMIT = 10**9
@@ -126,3 +129,9 @@ def main() -> None:
     with app.connection_for_write() as conn:
         conn.default_channel.queue_purge("alerts")
     sink.shutdown()
+
+    # Watchlists alone, as ``tests.bench watchlists`` measures them: the rules above would add their own writes.
+    AlertRule.objects.filter(pk__in=[viral.pk, changes.pk, rare.pk]).update(enabled=False)
+    watched = watchlists_measure(watchlists=10_000)
+    print(f"rules:      {rate:,.0f} events/s with {AlertRule.objects.count()} rules (target >= 1,000)")
+    print(f"watchlists: {watched.rate:,.0f} events/s at 10,000 watchlists (target >= 1,000)")

@@ -14,6 +14,7 @@ import os
 import random
 import statistics
 import time
+from dataclasses import dataclass
 
 WATCHLISTS = int(os.environ.get("BENCH_WATCHLISTS", "1000"))
 PER_USER = 10
@@ -34,7 +35,16 @@ def _keyword(rng: random.Random) -> str:
     return rng.choice(WORDS)
 
 
-def main() -> None:
+@dataclass
+class WatchFigures:
+    rate: float  # median events/s over the rounds
+    matches: float  # median matches per round
+    batch_entries: int
+
+
+def watchlists_measure(*, watchlists: int = WATCHLISTS, rounds: int = ROUNDS) -> WatchFigures:
+    """Create ``watchlists`` watchlists, time ``rounds`` rounds of dispatch passes, then delete the bench users
+    (and with them their watchlists, channels and matches), so another benchmark can run this again."""
     from django.contrib.auth import get_user_model
     from django.db import transaction
 
@@ -46,7 +56,7 @@ def main() -> None:
     rng = random.Random(7)
     users = [
         get_user_model().objects.create_user(f"bench-watch-{n}", f"w{n}@example.com")
-        for n in range(WATCHLISTS // PER_USER)
+        for n in range(watchlists // PER_USER)
     ]
     for user in users:
         channel = Channel.objects.create(name=f"bench-watch-{user.pk}", kind="console", user=user, batch_minutes=5)
@@ -63,7 +73,7 @@ def main() -> None:
     print(f"{Watchlist.objects.count():,} watchlists of {len(users)} users", flush=True)
 
     rates, matches = [], []
-    for round_no in range(ROUNDS):
+    for round_no in range(rounds):
         with transaction.atomic():
             for n in range(TRENDS_PER_ROUND):
                 title = " ".join(rng.choice(WORDS) for _ in range(8)).capitalize()
@@ -86,5 +96,12 @@ def main() -> None:
         rates.append(events / elapsed)
         matches.append(WatchMatch.objects.count() - before)
         print(f"round {round_no + 1}: {events} events in {elapsed:.2f}s, {matches[-1]:,} matches", flush=True)
-    print(f"matched: {statistics.median(rates):,.0f} events/s (median of {ROUNDS}; target >= 1,000)")
-    print(f"matches per round: {statistics.median(matches):,.0f}; batch entries: {BatchEntry.objects.count():,}")
+    figures = WatchFigures(statistics.median(rates), statistics.median(matches), BatchEntry.objects.count())
+    get_user_model().objects.filter(pk__in=[u.pk for u in users]).delete()
+    return figures
+
+
+def main() -> None:
+    figures = watchlists_measure()
+    print(f"matched: {figures.rate:,.0f} events/s (median of {ROUNDS}; target >= 1,000)")
+    print(f"matches per round: {figures.matches:,.0f}; batch entries: {figures.batch_entries:,}")
