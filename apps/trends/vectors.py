@@ -63,6 +63,24 @@ def vector_cursor() -> Iterator[psycopg.Cursor]:
         cursor.close()
 
 
+_ITEM_VECTORS_SQL = "SELECT id, embedding FROM trends_item WHERE id = ANY(%s) AND embedding IS NOT NULL"
+
+
+def items_vectors_attach(items: list[Any]) -> None:
+    """Give Items loaded with ``.defer("embedding")`` their stored vectors, read in binary in one query.
+
+    Through the ORM a vector arrives as text and is parsed float by float (~0.1 ms per 384-float vector:
+    most of a 20,000-item run's database reads); an item without a stored vector gets None.
+    """
+    if not items:
+        return
+    with vector_cursor() as cursor:
+        cursor.execute(_ITEM_VECTORS_SQL, [[i.pk for i in items]], binary=True)
+        vectors = dict(cursor.fetchall())
+    for item in items:
+        item.embedding = vectors.get(item.pk)
+
+
 def unit(vector: Iterable[float]) -> np.ndarray:
     """The vector scaled to length 1 (a zero vector stays zero)."""
     v = np.asarray(vector, dtype=np.float32)

@@ -9,6 +9,7 @@ from django.db.models import Q
 
 from apps.trends.models import Item
 from apps.trends.pipeline.context import StageContext, item_time
+from apps.trends.vectors import items_vectors_attach
 
 
 def dedup_exact(items: list[Item], ctx: StageContext) -> int:
@@ -29,7 +30,7 @@ def dedup_exact(items: list[Item], ctx: StageContext) -> int:
             .filter(processed_at__isnull=False, duplicate_of__isnull=True)
             .filter(Q(published_at__gte=earliest) | Q(published_at__isnull=True, collected_at__gte=earliest))
             .exclude(pk__in=[i.pk for i in items])
-            .only("id", "canonical_url", "content_hash", "published_at", "collected_at", "topic_id", "embedding")
+            .only("id", "canonical_url", "content_hash", "published_at", "collected_at", "topic_id")
             .order_by("published_at", "id")
         )
         for original in known:
@@ -38,6 +39,7 @@ def dedup_exact(items: list[Item], ctx: StageContext) -> int:
             if original.content_hash:
                 originals_by_hash.setdefault(original.content_hash, original)
     found = 0
+    batch_ids = {i.pk for i in items}
     for item in items:
         original = originals_by_url.get(item.canonical_url) if item.canonical_url else None
         if original is None and item.content_hash:
@@ -51,5 +53,8 @@ def dedup_exact(items: list[Item], ctx: StageContext) -> int:
             originals_by_url.setdefault(item.canonical_url, item)
         if item.content_hash:
             originals_by_hash.setdefault(item.content_hash, item)
+    # The embed stage reuses a stored original's vector for its duplicate: read those vectors only, in binary.
+    stored = {i.duplicate_of.pk: i.duplicate_of for i in items if i.duplicate_of and i.duplicate_of.pk not in batch_ids}
+    items_vectors_attach(list(stored.values()))
     ctx.counts["exact_duplicates"] += found
     return found

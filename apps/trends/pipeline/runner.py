@@ -31,7 +31,7 @@ from apps.trends.pipeline.rank import rank
 from apps.trends.pipeline.recluster import topics_recluster
 from apps.trends.pipeline.topics import topic_assign
 from apps.trends.reembed import embedding_dimensions_stored
-from apps.trends.vectors import vector_cursor
+from apps.trends.vectors import items_vectors_attach, vector_cursor
 
 logger = logging.getLogger(__name__)
 
@@ -181,7 +181,10 @@ def _batch_load(ids: list[int], ctx: StageContext, timer: _Timer, pool: ThreadPo
     (near-dup, topics, save, merge): on two cores that overlap is most of the pipeline's speed. Embedding
     needs only the normalised text, so nothing it reads can change before the batch's turn.
     """
-    batch = list(Item.objects.filter(pk__in=ids).order_by(F("published_at").asc(nulls_last=True), "id"))
+    batch = list(
+        Item.objects.filter(pk__in=ids).defer("embedding").order_by(F("published_at").asc(nulls_last=True), "id")
+    )
+    items_vectors_attach(batch)
     with timer.stage("normalise") as entry:
         entry["count"] += normalise(batch, ctx)
     # Items an embed worker already did (apps/trends/embed_ahead.py) keep their vectors; the rest are embedded here.
