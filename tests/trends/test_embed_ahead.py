@@ -103,3 +103,20 @@ def test_batches_dispatched_twice_to_a_real_embed_worker_are_stored_once(make_it
 @pytest.mark.django_db
 def test_with_embedding_ahead_off_nothing_is_dispatched(items):
     assert embed_batches_dispatch() == 0
+
+
+@pytest.mark.django_db
+def test_a_duplicate_in_a_later_run_takes_its_stored_originals_vector(make_item):
+    # The original's vector is read back from the database (in binary) for its duplicate: a planted vector no
+    # encoding of the headline could give proves it was reused, not re-encoded.
+    original = make_item("Calgary floods force 75,000 from their homes", url="https://example.com/calgary")
+    call_command("run_pipeline", "--as-of", (T0 + timedelta(hours=1)).isoformat(), stdout=io.StringIO())
+    planted = np.zeros(384, dtype=np.float32)
+    planted[7] = 1.0
+    Item.objects.filter(pk=original.pk).update(embedding=planted)
+    duplicate = make_item("Calgary floods force 75,000 from their homes", minutes=5, url="https://example.com/calgary")
+    call_command("run_pipeline", "--as-of", (T0 + timedelta(hours=2)).isoformat(), stdout=io.StringIO())
+
+    duplicate.refresh_from_db()
+    assert duplicate.duplicate_of_id == original.pk
+    assert np.array_equal(np.asarray(duplicate.embedding, dtype=np.float32), planted)
